@@ -1,0 +1,55 @@
+"""The two-step pipeline with one ``glove`` setting."""
+
+from sklearn.pipeline import Pipeline, make_pipeline
+
+from ._classifier import GloveCNNClassifier
+from ._glove import DEFAULT_GLOVE
+from ._vectorizer import GloveSequenceVectorizer
+
+__all__ = ["make_glove_pipeline"]
+
+
+def make_glove_pipeline(glove=DEFAULT_GLOVE, **params) -> Pipeline:
+    """Build the vectorizer + convnet pipeline with ``glove`` set on both steps.
+
+    Parameters
+    ----------
+    glove : str, path-like, GloveVectors or None, default="glove.6B.50d"
+        The GloVe source, given to both steps so their ids agree.
+    **params
+        Parameters of either step, by their plain names (``max_len``,
+        ``epochs``, ...). Each goes to the step that has a parameter of that
+        name.
+
+    Returns
+    -------
+    sklearn.pipeline.Pipeline
+        A plain pipeline with the steps ``"glovesequencevectorizer"`` and
+        ``"glovecnnclassifier"``.
+
+    Raises
+    ------
+    TypeError
+        If a keyword is a parameter of neither step.
+
+    Examples
+    --------
+    >>> from skglove import make_glove_pipeline
+    >>> pipe = make_glove_pipeline(max_len=500, epochs=5)
+    >>> pipe.get_params()["glovecnnclassifier__epochs"]
+    5
+    """
+    steps = (GloveSequenceVectorizer(glove=glove), GloveCNNClassifier(glove=glove))
+    for name, value in params.items():
+        owners = [step for step in steps if name in step.get_params(deep=False)]
+        if not owners:
+            valid = sorted(
+                {p for step in steps for p in step.get_params(deep=False)} - {"glove"}
+            )
+            raise TypeError(
+                f"make_glove_pipeline() got an unexpected keyword argument "
+                f"{name!r}; valid names are: {', '.join(valid)}"
+            )
+        for step in owners:
+            step.set_params(**{name: value})
+    return make_pipeline(*steps)

@@ -1,0 +1,354 @@
+"""Turning raw documents into padded sequences of GloVe word ids."""
+
+import os
+from collections import Counter
+from collections.abc import Iterable
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ._glove import DEFAULT_GLOVE, GloveVectors, load_glove
+
+__all__ = ["KERAS_FILTERS", "GloveSequenceVectorizer"]
+
+#: The characters Keras' ``Tokenizer`` replaces by spaces before splitting.
+KERAS_FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'
+
+PAD_ID = 0
+OOV_ID = 1
+#: The first id that stands for a word; 0 is padding and 1 out-of-vocabulary.
+FIRST_WORD_ID = 2
+
+
+class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
+    """Convert documents to fixed-length sequences of GloVe word ids.
+
+    The tokenization follows Keras' ``Tokenizer`` word for word: lowercase,
+    replace each character of ``filter_chars`` with a space, split on spaces, keep
+    the ``max_words - 1`` most frequent training words (ties in first-seen
+    order), drop every other word, then pad or truncate to ``max_len`` as
+    ``pad_sequences`` does (both ``"pre"`` by default, so the last ``max_len``
+    words are kept).
+
+    Ids form a fixed feature space that does not depend on the training data,
+    in the spirit of :class:`~sklearn.feature_extraction.text.HashingVectorizer`:
+    ``0`` is padding, ``1`` marks an out-of-vocabulary word, and the word on
+    row ``r`` of the GloVe source gets id ``r + 2``. A kept word that GloVe
+    lacks keeps its position with an id past the GloVe rows; the classifier
+    gives it a zero vector. This is what lets :class:`GloveCNNClassifier`, a
+    separate pipeline step, find the GloVe row of every id on its own.
+
+    Parameters
+    ----------
+    glove : str, path-like, GloveVectors or None, default="glove.6B.50d"
+        The GloVe source whose rows define the ids; see :func:`load_glove`.
+        Use the same value as the classifier's ``glove``
+        (:func:`make_glove_pipeline` does this for you). ``None`` numbers the
+        kept words by frequency rank instead (ids ``2, 3, ...``), for a
+        classifier that learns its embedding from scratch.
+    max_len : int, default=1000
+        Length of every output sequence.
+    max_words : int or None, default=20000
+        Keras' ``num_words``: only words whose frequency rank gives them an index
+        below ``max_words`` are kept, that is the ``max_words - 1`` most frequent
+        words (``max_words - 2`` when ``oov_token`` is set, since the marker
+        takes an index). ``None`` keeps every training word.
+    lowercase : bool, default=True
+        Convert documents to lowercase before tokenizing.
+    filter_chars : str, default=KERAS_FILTERS
+        Characters replaced by spaces before splitting: Keras' default
+        punctuation, tab and newline. This is the ``filters`` argument of
+        Keras' ``Tokenizer``, renamed so that it cannot be confused with the
+        classifier's convolution ``filters`` in a pipeline.
+    padding : {"pre", "post"}, default="pre"
+        Pad short sequences with zeros before or after the words.
+    truncating : {"pre", "post"}, default="pre"
+        Cut long sequences at the start (keeping the last words) or the end.
+    oov_token : str or None, default=None
+        The out-of-vocabulary policy. ``None`` drops words outside the kept
+        vocabulary, as Keras does by default. A string keeps their positions
+        with id ``1``; :meth:`inverse_transform` shows them as this string.
+
+    Attributes
+    ----------
+    vocabulary_ : dict of str to int
+        The kept words, most frequent first, mapped to their ids.
+    missing_words_ : list of str
+        Kept words that the GloVe source lacks, most frequent first. Word
+        ``missing_words_[j]`` has id ``len(glove) + 2 + j``. Empty when
+        ``glove=None``.
+    glove_coverage_ : dict or None
+        ``{"words": ..., "tokens": ...}``: the share of kept vocabulary words,
+        and of training tokens of kept words, found in GloVe. ``None`` when
+        ``glove=None``.
+
+    See Also
+    --------
+    GloveCNNClassifier : The convnet that reads these sequences.
+    make_glove_pipeline : Both steps with a shared ``glove``.
+
+    Examples
+    --------
+    >>> from skglove import GloveSequenceVectorizer
+    >>> docs = ["The cat sat on the mat.", "The dog ate my homework!"]
+    >>> vec = GloveSequenceVectorizer(max_len=6).fit(docs)
+    >>> X = vec.transform(docs)
+    >>> X.shape, X.dtype
+    ((2, 6), dtype('int32'))
+    >>> vec.inverse_transform(X)[1]
+    ['the', 'dog', 'ate', 'my', 'homework']
+    """
+
+    _parameter_constraints: dict = {
+        "glove": [str, os.PathLike, GloveVectors, None],
+        "max_len": [Interval(Integral, 1, None, closed="left")],
+        "max_words": [Interval(Integral, 2, None, closed="left"), None],
+        "lowercase": ["boolean"],
+        "filter_chars": [str],
+        "padding": [StrOptions({"pre", "post"})],
+        "truncating": [StrOptions({"pre", "post"})],
+        "oov_token": [str, None],
+    }
+
+    def __init__(
+        self,
+        glove=DEFAULT_GLOVE,
+        *,
+        max_len=1000,
+        max_words=20000,
+        lowercase=True,
+        filter_chars=KERAS_FILTERS,
+        padding="pre",
+        truncating="pre",
+        oov_token=None,
+    ):
+        self.glove = glove
+        self.max_len = max_len
+        self.max_words = max_words
+        self.lowercase = lowercase
+        self.filter_chars = filter_chars
+        self.padding = padding
+        self.truncating = truncating
+        self.oov_token = oov_token
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, raw_documents: Iterable[str], y=None) -> "GloveSequenceVectorizer":
+        """Learn the vocabulary of the training documents.
+
+        Parameters
+        ----------
+        raw_documents : iterable of str
+            The training documents. A single string is rejected.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : GloveSequenceVectorizer
+            The fitted vectorizer.
+        """
+        self._fit_vocabulary(self._tokenize_all(raw_documents))
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, raw_documents: Iterable[str], y=None) -> np.ndarray:
+        """Learn the vocabulary and return the padded id sequences.
+
+        Equivalent to ``fit(raw_documents).transform(raw_documents)``, but
+        tokenizes each document once.
+
+        Parameters
+        ----------
+        raw_documents : iterable of str
+            The training documents.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, max_len), dtype int32
+            The id sequences.
+        """
+        tokens = self._tokenize_all(raw_documents)
+        self._fit_vocabulary(tokens)
+        return self._to_padded_ids(tokens)
+
+    def transform(self, raw_documents: Iterable[str]) -> np.ndarray:
+        """Convert documents to padded id sequences.
+
+        Parameters
+        ----------
+        raw_documents : iterable of str
+            The documents.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, max_len), dtype int32
+            The id sequences, padded or truncated to ``max_len``.
+        """
+        check_is_fitted(self, "vocabulary_")
+        return self._to_padded_ids(self._tokenize_all(raw_documents))
+
+    def inverse_transform(self, X) -> list[list[str]]:
+        """Return the kept tokens of each id sequence.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, max_len)
+            Id sequences, as returned by :meth:`transform`.
+
+        Returns
+        -------
+        tokens : list of list of str
+            The tokens of each sequence without padding; out-of-vocabulary
+            positions show as ``oov_token`` (``"<OOV>"`` if it is ``None``).
+        """
+        check_is_fitted(self, "vocabulary_")
+        X = np.asarray(X)
+        if X.ndim != 2 or X.dtype.kind not in "iu":
+            raise ValueError(
+                f"X must be a 2-D array of integer ids, got shape {X.shape} "
+                f"and dtype {X.dtype}"
+            )
+        words = {i: w for w, i in self.vocabulary_.items()}
+        words[OOV_ID] = "<OOV>" if self.oov_token is None else self.oov_token
+        unknown = np.setdiff1d(X, [PAD_ID, *words])
+        if unknown.size:
+            raise ValueError(
+                f"X holds {unknown.size} id(s) outside this vectorizer's "
+                f"vocabulary, such as {unknown[0]}"
+            )
+        return [[words[i] for i in row.tolist() if i != PAD_ID] for row in X]
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """Names of the output columns, one per sequence position.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored; text input has no feature names.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            ``["glovesequencevectorizer0", ..., "glovesequencevectorizer{max_len-1}"]``.
+        """
+        check_is_fitted(self, "vocabulary_")
+        prefix = type(self).__name__.lower()
+        return np.asarray([f"{prefix}{i}" for i in range(self.max_len)], dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        tags.transformer_tags.preserves_dtype = []
+        return tags
+
+    def _tokenize_all(self, raw_documents) -> list[list[str]]:
+        documents = _check_documents(raw_documents)
+        table = str.maketrans(self.filter_chars, " " * len(self.filter_chars))
+        if self.lowercase:
+            return [
+                list(filter(None, doc.lower().translate(table).split(" ")))
+                for doc in documents
+            ]
+        return [
+            list(filter(None, doc.translate(table).split(" "))) for doc in documents
+        ]
+
+    def _fit_vocabulary(self, tokens: list[list[str]]) -> None:
+        counts: Counter = Counter()
+        for doc in tokens:
+            counts.update(doc)
+        if not counts:
+            raise ValueError(
+                "empty vocabulary: the documents hold no tokens after "
+                "lowercasing and removing the filter characters"
+            )
+        # A stable sort keeps ties in first-seen order, as Keras' Tokenizer does.
+        ranked = sorted(counts.items(), key=lambda item: item[1], reverse=True)
+        if self.max_words is not None:
+            ranked = ranked[: self.max_words - 1 - (self.oov_token is not None)]
+
+        if self.glove is None:
+            self.vocabulary_ = {
+                word: FIRST_WORD_ID + rank for rank, (word, _) in enumerate(ranked)
+            }
+            self.missing_words_ = []
+            self.glove_coverage_ = None
+            return
+
+        glove = load_glove(self.glove)
+        rows = glove.index
+        first_missing_id = FIRST_WORD_ID + len(glove)
+        vocabulary = {}
+        missing = []
+        found_tokens = 0
+        for word, count in ranked:
+            row = rows.get(word)
+            if row is None:
+                vocabulary[word] = first_missing_id + len(missing)
+                missing.append(word)
+            else:
+                vocabulary[word] = FIRST_WORD_ID + row
+                found_tokens += count
+        self.vocabulary_ = vocabulary
+        self.missing_words_ = missing
+        self.glove_coverage_ = {
+            "words": 1.0 - len(missing) / len(ranked),
+            "tokens": found_tokens / sum(count for _, count in ranked),
+        }
+
+    def _to_padded_ids(self, tokens: list[list[str]]) -> np.ndarray:
+        get = self.vocabulary_.get
+        if self.oov_token is None:
+            sequences = [[i for i in map(get, doc) if i is not None] for doc in tokens]
+        else:
+            sequences = [[get(word, OOV_ID) for word in doc] for doc in tokens]
+        return _pad(sequences, self.max_len, self.padding, self.truncating)
+
+
+def _pad(sequences: list[list[int]], max_len: int, padding: str, truncating: str):
+    """Pad or truncate id lists into an int32 matrix, as ``pad_sequences`` does."""
+    out = np.zeros((len(sequences), max_len), dtype=np.int32)
+    for i, seq in enumerate(sequences):
+        if not seq:
+            continue
+        seq = seq[-max_len:] if truncating == "pre" else seq[:max_len]
+        if padding == "pre":
+            out[i, max_len - len(seq) :] = seq
+        else:
+            out[i, : len(seq)] = seq
+    return out
+
+
+def _check_documents(raw_documents) -> list[str]:
+    """Return the documents as a list of str, or raise a clear error."""
+    if isinstance(raw_documents, str | bytes):
+        raise ValueError(
+            "Iterable over raw text documents expected, string object received."
+        )
+    if getattr(raw_documents, "ndim", 1) != 1:
+        raise ValueError(
+            "expected a 1-D sequence of documents, got an array of shape "
+            f"{raw_documents.shape}; select the text column first"
+        )
+    if not isinstance(raw_documents, Iterable):
+        raise TypeError(
+            "Iterable over raw text documents expected, got "
+            f"{type(raw_documents).__name__}"
+        )
+    documents = list(raw_documents)
+    if not documents:
+        raise ValueError("empty corpus: at least one document is needed")
+    for i, doc in enumerate(documents):
+        if not isinstance(doc, str):
+            hint = " (decode bytes to str first)" if isinstance(doc, bytes) else ""
+            raise TypeError(
+                f"documents must be str, but document {i} is "
+                f"{type(doc).__name__} {doc!r:.40}{hint}"
+            )
+    return documents

@@ -1,0 +1,123 @@
+"""Shared fixtures: a tiny GloVe file and synthetic posts, built per session."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+# Keep TensorFlow's C++ start-up logging out of test output; tests only.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+TOPICS = {
+    "cars": "engine car wheel brake drive road speed fuel tire motor".split(),
+    "med": "doctor patient disease drug treatment health pain blood nurse cure".split(),
+    "space": "rocket orbit moon launch nasa planet star shuttle comet mars".split(),
+}
+COMMON = "the a of and to is in it that was for on".split()
+#: Words the synthetic posts use but the tiny GloVe file lacks.
+NOT_IN_GLOVE = ["zorblax", "quuxly"]
+GLOVE_DIM = 8
+
+
+def _glove_rows():
+    """Words with vectors that point along their topic's axis."""
+    rng = np.random.default_rng(1234)
+    rows = []
+    for axis, words in enumerate(TOPICS.values()):
+        for word in words:
+            vec = rng.normal(0, 0.1, GLOVE_DIM)
+            vec[axis] += 1.0
+            rows.append((word, vec))
+    for word in COMMON:
+        rows.append((word, rng.normal(0, 0.1, GLOVE_DIM)))
+    rows.append(("unused", rng.normal(0, 0.1, GLOVE_DIM)))
+    return rows
+
+
+def write_glove_txt(path: Path, rows) -> Path:
+    with open(path, "w", encoding="utf-8") as f:
+        for word, vec in rows:
+            f.write(word + " " + " ".join(f"{v:.6g}" for v in vec) + "\n")
+    return path
+
+
+@pytest.fixture(scope="session")
+def glove_rows():
+    return _glove_rows()
+
+
+@pytest.fixture(scope="session")
+def tiny_glove_path(tmp_path_factory, glove_rows) -> Path:
+    """A GloVe text file of 45 words in dimension 8."""
+    return write_glove_txt(tmp_path_factory.mktemp("glove") / "tiny.8d.txt", glove_rows)
+
+
+@pytest.fixture(scope="session")
+def tiny_glove(tiny_glove_path) -> str:
+    """The tiny GloVe file's path, as estimators take it."""
+    return str(tiny_glove_path)
+
+
+def make_posts(n_per_class=30, seed=0, length=25):
+    """Synthetic posts: topic words mixed with common words and rare unknowns."""
+    rng = np.random.default_rng(seed)
+    docs, labels = [], []
+    for i in range(n_per_class * len(TOPICS)):
+        label = list(TOPICS)[i % len(TOPICS)]
+        words = rng.choice(TOPICS[label], length // 2).tolist()
+        words += rng.choice(COMMON, length - length // 2).tolist()
+        if i % 7 == 0:
+            words.append(NOT_IN_GLOVE[i % 2])
+        rng.shuffle(words)
+        # Capitals and punctuation exercise the Keras filters and lowercasing.
+        docs.append(" ".join(words).capitalize() + ".")
+        labels.append(label)
+    return docs, np.asarray(labels)
+
+
+@pytest.fixture(scope="session")
+def posts():
+    return make_posts()
+
+
+#: A network small enough to fit in about a second.
+TINY_NET = dict(
+    filters=4, kernel_size=3, pool_size=2, dense_units=8, epochs=2, batch_size=16
+)
+TINY_MAX_LEN = 30
+
+_DEFAULT_REAL_ARCHIVE = (
+    Path(__file__).resolve().parents[1]
+    / ".."
+    / "shared"
+    / "data"
+    / "20news-bydate.tar.gz"
+)
+#: The real 20 Newsgroups archive; tests that need it skip when it is absent.
+REAL_ARCHIVE = Path(os.environ.get("SKGLOVE_20NEWS_ARCHIVE") or _DEFAULT_REAL_ARCHIVE)
+
+
+@pytest.fixture(scope="session")
+def real_archive() -> Path:
+    if not REAL_ARCHIVE.is_file():
+        pytest.skip(f"the real 20 Newsgroups archive is not at {REAL_ARCHIVE}")
+    return REAL_ARCHIVE
+
+
+@pytest.fixture(scope="session")
+def synthetic_archive(tmp_path_factory) -> Path:
+    """The synthetic posts laid out as a 20news-bydate tar.gz."""
+    import io
+    import tarfile
+
+    path = tmp_path_factory.mktemp("news") / "20news-bydate.tar.gz"
+    with tarfile.open(path, "w:gz") as tar:
+        for subset, seed in (("train", 0), ("test", 1)):
+            docs, labels = make_posts(n_per_class=20, seed=seed)
+            for i, (doc, label) in enumerate(zip(docs, labels, strict=True)):
+                body = f"From: user{i}@example.com\nSubject: post {i}\n\n{doc}\n"
+                info = tarfile.TarInfo(f"20news-bydate-{subset}/{label}/{1000 + i}")
+                info.size = len(body.encode("latin-1"))
+                tar.addfile(info, io.BytesIO(body.encode("latin-1")))
+    return path
