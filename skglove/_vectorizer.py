@@ -1,11 +1,14 @@
 """Turning raw documents into padded sequences of GloVe word ids."""
 
 import os
-from collections import Counter
 from collections.abc import Iterable
+from itertools import chain
 from numbers import Integral
+from typing import NamedTuple
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
@@ -247,36 +250,53 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
         tags.transformer_tags.preserves_dtype = []
         return tags
 
-    def _tokenize_all(self, raw_documents) -> list[list[str]]:
+    def _tokenize_all(self, raw_documents) -> "_Tokens":
         documents = _check_documents(raw_documents)
         table = str.maketrans(self.filter_chars, " " * len(self.filter_chars))
-        if self.lowercase:
-            return [
-                list(filter(None, doc.lower().translate(table).split(" ")))
-                for doc in documents
-            ]
-        return [
-            list(filter(None, doc.translate(table).split(" "))) for doc in documents
+        lower = str.lower if self.lowercase else str
+        # Python does the lowercasing and filtering, so the semantics are
+        # exactly Keras'; Arrow splits, counts and looks up the tokens in C++
+        # without making a Python object per token. UTF-8 with surrogatepass
+        # maps every str, even one with lone surrogates, to distinct bytes.
+        encoded = [
+            lower(doc).translate(table).encode("utf-8", "surrogatepass")
+            for doc in documents
         ]
+        lists = pc.split_pattern(pa.array(encoded, pa.large_binary()), b" ")
+        flat = pc.list_flatten(lists)
+        nonempty = pc.not_equal(pc.binary_length(flat), 0)
+        doc = pc.filter(pc.list_parent_indices(lists), nonempty)
+        return _Tokens(
+            pc.filter(flat, nonempty), doc.to_numpy().astype(np.int64), len(documents)
+        )
 
-    def _fit_vocabulary(self, tokens: list[list[str]]) -> None:
-        counts: Counter = Counter()
-        for doc in tokens:
-            counts.update(doc)
-        if not counts:
+    def _fit_vocabulary(self, tokens: "_Tokens") -> None:
+        encoded = pc.dictionary_encode(tokens.flat)
+        counts = np.bincount(
+            encoded.indices.to_numpy(), minlength=len(encoded.dictionary)
+        )
+        if not len(counts):
             raise ValueError(
                 "empty vocabulary: the documents hold no tokens after "
                 "lowercasing and removing the filter characters"
             )
-        # A stable sort keeps ties in first-seen order, as Keras' Tokenizer does.
-        ranked = sorted(counts.items(), key=lambda item: item[1], reverse=True)
+        # The dictionary is in first-seen order, and a stable sort keeps ties
+        # in that order, as Keras' Tokenizer does.
+        ranked = np.argsort(-counts, kind="stable")
         if self.max_words is not None:
             ranked = ranked[: self.max_words - 1 - (self.oov_token is not None)]
+        words = [
+            word.decode("utf-8", "surrogatepass")
+            for word in encoded.dictionary.take(pa.array(ranked)).to_pylist()
+        ]
+        counts = counts[ranked]
 
         if self.glove is None:
-            self.vocabulary_ = {
-                word: FIRST_WORD_ID + rank for rank, (word, _) in enumerate(ranked)
-            }
+            self.vocabulary_ = dict(
+                zip(
+                    words, range(FIRST_WORD_ID, FIRST_WORD_ID + len(words)), strict=True
+                )
+            )
             self.missing_words_ = []
             self.glove_coverage_ = None
             return
@@ -287,7 +307,7 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
         vocabulary = {}
         missing = []
         found_tokens = 0
-        for word, count in ranked:
+        for word, count in zip(words, counts.tolist(), strict=True):
             row = rows.get(word)
             if row is None:
                 vocabulary[word] = first_missing_id + len(missing)
@@ -298,31 +318,62 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
         self.vocabulary_ = vocabulary
         self.missing_words_ = missing
         self.glove_coverage_ = {
-            "words": 1.0 - len(missing) / len(ranked),
-            "tokens": found_tokens / sum(count for _, count in ranked),
+            "words": 1.0 - len(missing) / len(words),
+            "tokens": found_tokens / int(counts.sum()),
         }
 
-    def _to_padded_ids(self, tokens: list[list[str]]) -> np.ndarray:
-        get = self.vocabulary_.get
+    def _to_padded_ids(self, tokens: "_Tokens") -> np.ndarray:
+        words = pa.array(
+            [w.encode("utf-8", "surrogatepass") for w in self.vocabulary_],
+            pa.large_binary(),
+        )
+        position = pc.index_in(tokens.flat, value_set=words).fill_null(-1).to_numpy()
+        # One spare slot at the end: position -1 reads it as OOV.
+        ids = np.fromiter(
+            chain(self.vocabulary_.values(), [OOV_ID]),
+            dtype=np.int64,
+            count=len(self.vocabulary_) + 1,
+        )[position]
+        doc = tokens.doc
         if self.oov_token is None:
-            sequences = [[i for i in map(get, doc) if i is not None] for doc in tokens]
-        else:
-            sequences = [[get(word, OOV_ID) for word in doc] for doc in tokens]
-        return _pad(sequences, self.max_len, self.padding, self.truncating)
+            known = position >= 0
+            ids, doc = ids[known], doc[known]
+        return _pad(
+            ids, doc, tokens.n_documents, self.max_len, self.padding, self.truncating
+        )
 
 
-def _pad(sequences: list[list[int]], max_len: int, padding: str, truncating: str):
-    """Pad or truncate id lists into an int32 matrix, as ``pad_sequences`` does."""
-    out = np.zeros((len(sequences), max_len), dtype=np.int32)
-    for i, seq in enumerate(sequences):
-        if not seq:
-            continue
-        seq = seq[-max_len:] if truncating == "pre" else seq[:max_len]
-        if padding == "pre":
-            out[i, max_len - len(seq) :] = seq
-        else:
-            out[i, : len(seq)] = seq
-    return out
+class _Tokens(NamedTuple):
+    """The tokens of all documents in order, and the document of each."""
+
+    flat: pa.Array
+    doc: np.ndarray
+    n_documents: int
+
+
+def _pad(ids, doc, n_documents, max_len, padding, truncating) -> np.ndarray:
+    """Place each document's ids in a row, as Keras' ``pad_sequences`` does.
+
+    ``ids`` holds the kept ids of all documents in order and ``doc`` the
+    (sorted) document of each.
+    """
+    lengths = np.bincount(doc, minlength=n_documents)
+    kept = np.minimum(lengths, max_len)
+    # Per document: the column of its first id, and the ids cut at the front.
+    first_column = max_len - kept if padding == "pre" else np.zeros_like(kept)
+    cut_front = lengths - kept if truncating == "pre" else np.zeros_like(kept)
+    starts = np.cumsum(lengths) - lengths
+    # Flat index into the output of each id: row * max_len + column.
+    shift = np.arange(n_documents) * max_len + first_column - starts - cut_front
+    target = np.arange(len(ids)) + shift[doc]
+    out = np.zeros(n_documents * max_len, dtype=np.int32)
+    if (lengths > max_len).any():
+        column = target - (np.arange(n_documents) * max_len)[doc]
+        inside = (column >= first_column[doc]) & (column < (first_column + kept)[doc])
+        out[target[inside]] = ids[inside]
+    else:
+        out[target] = ids
+    return out.reshape(n_documents, max_len)
 
 
 def _check_documents(raw_documents) -> list[str]:
