@@ -1,15 +1,19 @@
 """Time GloVe loaders on the real glove.6B.50d.txt, each in a fresh process.
 
     python benchmarks/bench_glove_load.py [--glove-txt PATH] [--archive PATH]
+                                          [--repeat N]
 
 Writes ``glove.6B.50d.txt`` (400,000 x 50, 171 MB) with
 ``../shared/tools/write_glove_txt.py`` into a temporary folder, unless
 ``--glove-txt`` names an existing copy. Then runs each loader in its own
-subprocess and prints one table of wall time and peak RSS:
+subprocess, ``--repeat`` times (3 by default), and prints one table of the
+best wall time and its peak RSS. The best of a few runs is the usual estimate
+on a shared machine, where other work only ever adds time:
 
 - the seed's loop (``line.split()`` and ``np.asarray`` into a dict);
 - gensim's ``KeyedVectors.load_word2vec_format(no_header=True)``, if installed;
-- skglove's first full load, with an empty cache folder (it writes the cache);
+- skglove's first full load, with an empty cache folder: until it returns,
+  and until the background thread has also written the cache;
 - skglove's cached load (it memory-maps that cache);
 - skglove's load filtered to the 20,000 words that the 20 Newsgroups
   vectorizer keeps, with an empty cache folder, and the same from the cache.
@@ -42,6 +46,7 @@ LOADERS = {
     "seed": "seed loop (split + np.asarray)",
     "gensim": "gensim load_word2vec_format",
     "first": "skglove first full load",
+    "first_written": "  the same, until cache written",
     "cached": "skglove cached load",
     "filtered": "skglove filtered load",
     "filtered_cached": "skglove filtered, from cache",
@@ -111,11 +116,14 @@ def _child(args) -> None:
         glove = _glove.load_glove(args.glove_txt, words=words, data_home=args.data_home)
         n_words = len(glove)
     seconds = time.perf_counter() - start
+    _glove._wait_for_cache_writes()  # the first load writes it in a thread
+    written = time.perf_counter() - start
     peak = _rss_mb("VmHWM")
     print(
         json.dumps(
             {
                 "seconds": seconds,
+                "written_seconds": written,
                 "peak_mb": peak,
                 "load_mb": peak - rss_before,
                 "n_words": n_words,
@@ -149,6 +157,7 @@ def _run_child(name, glove_txt, data_home, words_file):
 
 def _vectorizer_words(archive: Path) -> list[str]:
     """The 20,000 words GloveSequenceVectorizer keeps on 20 Newsgroups train."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # skglove imports TensorFlow
     from skglove import GloveSequenceVectorizer
     from skglove.datasets import load_20newsgroups
 
@@ -183,6 +192,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--glove-txt", help="reuse this glove.6B.50d.txt")
     parser.add_argument("--archive", help="20news-bydate.tar.gz for the vocabulary")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per loader")
     parser.add_argument("--child", choices=LOADERS, help=argparse.SUPPRESS)
     parser.add_argument("--data-home", help=argparse.SUPPRESS)
     parser.add_argument("--words", help=argparse.SUPPRESS)
@@ -223,24 +233,39 @@ def main() -> None:
         words_file.write_text(json.dumps(words))
 
         machine = _machine()
-        cache_home, empty_home = tmp / "cache_home", tmp / "empty_home"
-        plan = [
-            ("seed", empty_home, None),
-            ("gensim", empty_home, None),
-            ("first", cache_home, None),
-            ("cached", cache_home, None),
-            ("filtered", empty_home, words_file),
-            ("filtered_cached", cache_home, words_file),
-        ]
         results = {}
-        for name, home, words_arg in plan:
-            if name == "gensim" and importlib.util.find_spec("gensim") is None:
-                continue
-            results[name] = _run_child(name, glove_txt, home, words_arg)
+        for run in range(args.repeat):
+            # A new cache folder per run, so that every first load is a first.
+            cache_home, empty_home = tmp / f"cache_{run}", tmp / "empty"
+            plan = [
+                ("seed", empty_home, None),
+                ("gensim", empty_home, None),
+                ("first", cache_home, None),
+                ("cached", cache_home, None),
+                ("filtered", empty_home, words_file),
+                ("filtered_cached", cache_home, words_file),
+            ]
+            for name, home, words_arg in plan:
+                if name == "gensim" and importlib.util.find_spec("gensim") is None:
+                    continue
+                result = _run_child(name, glove_txt, home, words_arg)
+                rows = [(name, result)]
+                if name == "first":
+                    written = {**result, "seconds": result["written_seconds"]}
+                    rows.append(("first_written", written))
+                for row, measured in rows:
+                    best = results.get(row)
+                    if best is None or measured["seconds"] < best["seconds"]:
+                        results[row] = measured
+        machine_after = os.getloadavg()
 
     seed = results["seed"]
     print(f"\nGloVe loading: {glove_txt.name}, {seed['n_words']:,} words")
     print(f"machine: {machine}")
+    print(
+        f"load average after: {' '.join(f'{x:.2f}' for x in machine_after)}; "
+        f"best of {args.repeat} runs per loader, each in a fresh process"
+    )
     print(f"filtered vocabulary: {vocabulary}\n")
     header = (
         f"| {'loader':<32} | {'wall s':>7} | {'x faster':>8} | "
@@ -269,6 +294,8 @@ def main() -> None:
     filtered_memory = filtered["load_mb"] / seed["load_mb"]
     print("\ntargets (ratios to the seed loop in this run):")
     print(f"  {verdict(speedup >= 5)}  first full load {speedup:.1f}x faster (>= 5x)")
+    written = seed["seconds"] / results["first_written"]["seconds"]
+    print(f"        (until its cache is written: {written:.1f}x)")
     print(
         f"  {verdict(cached_share < 1 / 50)}  cached load {cached_share:.4f} of the "
         f"seed loop's time (< 1/50 = 0.0200)"

@@ -1,5 +1,6 @@
 """Turning raw documents into padded sequences of GloVe word ids."""
 
+import logging
 import os
 from collections.abc import Iterable
 from itertools import chain
@@ -16,6 +17,8 @@ from sklearn.utils.validation import check_is_fitted
 from ._glove import DEFAULT_GLOVE, GloveVectors, load_glove
 
 __all__ = ["KERAS_FILTERS", "GloveSequenceVectorizer"]
+
+_log = logging.getLogger(__name__)
 
 #: The characters Keras' ``Tokenizer`` replaces by spaces before splitting.
 KERAS_FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'
@@ -299,6 +302,7 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
             )
             self.missing_words_ = []
             self.glove_coverage_ = None
+            _log.info("kept %d words (glove=None: no GloVe lookup)", len(words))
             return
 
         glove = load_glove(self.glove)
@@ -321,6 +325,14 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
             "words": 1.0 - len(missing) / len(words),
             "tokens": found_tokens / int(counts.sum()),
         }
+        _log.info(
+            "kept %d words; GloVe %s covers %.1f%% of them and %.1f%% of their "
+            "training tokens",
+            len(words),
+            glove.source,
+            100 * self.glove_coverage_["words"],
+            100 * self.glove_coverage_["tokens"],
+        )
 
     def _to_padded_ids(self, tokens: "_Tokens") -> np.ndarray:
         words = pa.array(

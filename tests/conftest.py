@@ -5,9 +5,28 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import settings
 
 # Keep TensorFlow's C++ start-up logging out of test output; tests only.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+# Property tests: CI runs a bounded, reproducible number of examples and keeps
+# no example database; "dev" explores more. HYPOTHESIS_PROFILE overrides both.
+# Tests marked "slow" run a fifth of these (tests/test_vectorizer_properties.py).
+settings.register_profile(
+    "ci", max_examples=50, deadline=None, derandomize=True, database=None
+)
+settings.register_profile("dev", max_examples=100, deadline=None)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+)
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "slow: a slow property test that runs fewer examples"
+    )
+
 
 TOPICS = {
     "cars": "engine car wheel brake drive road speed fuel tire motor".split(),
@@ -83,7 +102,14 @@ def posts():
 
 #: A network small enough to fit in about a second.
 TINY_NET = dict(
-    filters=4, kernel_size=3, pool_size=2, dense_units=8, epochs=2, batch_size=16
+    filters=4,
+    kernel_size=3,
+    pool_size=2,
+    dense_units=8,
+    epochs=2,
+    batch_size=16,
+    validation_split=0.0,
+    early_stopping=False,
 )
 TINY_MAX_LEN = 30
 
@@ -121,3 +147,15 @@ def synthetic_archive(tmp_path_factory) -> Path:
                 info.size = len(body.encode("latin-1"))
                 tar.addfile(info, io.BytesIO(body.encode("latin-1")))
     return path
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _data_home_in_tmp(tmp_path_factory):
+    """Keep GloVe caches written by any test out of the user's home."""
+    previous = os.environ.get("SKGLOVE_DATA")
+    os.environ["SKGLOVE_DATA"] = str(tmp_path_factory.mktemp("skglove_data"))
+    yield
+    if previous is None:
+        del os.environ["SKGLOVE_DATA"]
+    else:
+        os.environ["SKGLOVE_DATA"] = previous

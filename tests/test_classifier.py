@@ -110,21 +110,16 @@ def test_seeding_restores_global_state(tiny_glove, ids):
 
 def test_validation_split_and_early_stopping(tiny_glove, ids):
     X, y = ids
-    clf = GloveCNNClassifier(
-        tiny_glove,
-        validation_split=0.2,
-        early_stopping=True,
-        patience=1,
-        random_state=0,
-        **{**TINY_NET, "epochs": 4},
-    ).fit(X, y)
+    net = {**TINY_NET, "epochs": 4, "validation_split": 0.2, "early_stopping": True}
+    clf = GloveCNNClassifier(tiny_glove, patience=1, random_state=0, **net).fit(X, y)
     assert {"loss", "val_loss", "accuracy", "val_accuracy"} <= set(clf.history_)
     assert 1 <= len(clf.history_["val_loss"]) <= 4
 
 
 def test_early_stopping_needs_validation(tiny_glove, ids):
+    net = {**TINY_NET, "early_stopping": True, "validation_split": 0.0}
     with pytest.raises(ValueError, match="validation_split"):
-        GloveCNNClassifier(tiny_glove, early_stopping=True, **TINY_NET).fit(*ids)
+        GloveCNNClassifier(tiny_glove, **net).fit(*ids)
 
 
 def test_class_weight_and_learning_rate(tiny_glove, ids):
@@ -194,7 +189,9 @@ def test_nan_in_y(tiny_glove, ids):
 def test_sequences_too_short_for_blog_network(tiny_glove, ids):
     X, y = ids
     with pytest.raises(ValueError, match="at least 48 ids, got max_len=30"):
-        GloveCNNClassifier(tiny_glove, kernel_size=4, pool_size=3, epochs=1).fit(X, y)
+        GloveCNNClassifier(
+            tiny_glove, architecture="blog", kernel_size=4, pool_size=3, epochs=1
+        ).fit(X, y)
 
 
 @pytest.mark.parametrize(
@@ -225,3 +222,55 @@ def test_clone_and_params_round_trip():
 def test_missing_glove_file(ids):
     with pytest.raises(ValueError, match="neither a registered name"):
         GloveCNNClassifier("/no/such/glove.txt", **TINY_NET).fit(*ids)
+
+
+KIM_NET = dict(
+    architecture="kim",
+    filters=8,
+    kernel_size=(2, 3),
+    dropout=0.0,
+    batch_size=16,
+    validation_split=0.0,
+    early_stopping=False,
+)
+
+
+def test_kim_learns_and_is_reproducible(tiny_glove, ids):
+    X, y = ids
+    clf = GloveCNNClassifier(tiny_glove, random_state=0, epochs=15, **KIM_NET)
+    proba = clf.fit(X, y).predict_proba(X)
+    assert clf.score(X, y) > 0.9
+    again = GloveCNNClassifier(tiny_glove, random_state=0, epochs=15, **KIM_NET)
+    np.testing.assert_array_equal(again.fit(X, y).predict_proba(X), proba)
+
+
+def test_kim_predicts_as_the_uncropped_network(tiny_glove, ids):
+    X, y = ids
+    clf = GloveCNNClassifier(tiny_glove, random_state=0, epochs=2, **KIM_NET)
+    clf.fit(X, y)
+    rows = clf.feature_encoder_.transform(X)
+    np.testing.assert_allclose(
+        clf.predict_proba(X), clf.model_.predict(rows, verbose=0), rtol=1e-5, atol=1e-7
+    )
+
+
+def test_kim_with_weights_validation_and_missing_words(tiny_glove, ids):
+    X, y = ids
+    net = {**KIM_NET, "validation_split": 0.2, "early_stopping": True}
+    clf = GloveCNNClassifier(
+        tiny_glove,
+        class_weight="balanced",
+        train_missing=True,
+        random_state=0,
+        epochs=3,
+        **net,
+    ).fit(X, y, sample_weight=np.linspace(0.5, 1.5, len(y)))
+    assert {"loss", "val_loss"} <= set(clf.history_)
+    table = clf.model_.get_layer("trainable_rows")
+    assert table.trainable
+    assert not clf.model_.get_layer("embedding").trainable
+
+
+def test_bad_kernel_size_tuple(tiny_glove, ids):
+    with pytest.raises(ValueError, match="'kernel_size' parameter"):
+        GloveCNNClassifier(tiny_glove, architecture="kim", kernel_size=(3, 0)).fit(*ids)

@@ -55,3 +55,83 @@ def test_twenty_newsgroups_on_real_archive(real_archive, capsys):
     out = capsys.readouterr().out
     assert "400 train and 200 test posts, 20 classes" in out
     assert 0 <= accuracy <= 1
+
+
+def test_grid_search_on_synthetic_archive(synthetic_archive, tiny_glove, capsys):
+    example = _load("grid_search")
+    search = example.main(
+        [
+            "--archive",
+            str(synthetic_archive),
+            "--glove",
+            tiny_glove,
+            "--max-len",
+            "30",
+            "--filters",
+            "4",
+            "8",
+            "--epochs",
+            "2",
+            "--cv",
+            "2",
+        ]
+    )
+    out = capsys.readouterr().out
+    # Both steps' parameters are searched, and every candidate is listed.
+    assert set(search.best_params_) == {
+        "glovesequencevectorizer__max_len",
+        "glovecnnclassifier__filters",
+    }
+    assert "clf.filters=4, vectorizer.max_len=30" in out
+    assert "clf.filters=8, vectorizer.max_len=30" in out
+    assert "test accuracy of the refitted best pipeline" in out
+
+
+def test_persistence_on_made_up_data(tiny_glove, tmp_path, capsys):
+    example = _load("persistence")
+    results = example.main(
+        [
+            "--glove",
+            tiny_glove,
+            "--max-len",
+            "30",
+            "--epochs",
+            "1",
+            "--out",
+            str(tmp_path),
+        ]
+    )
+    assert results == {"joblib": True, "skglove": True}
+    assert (tmp_path / "model.joblib").is_file()
+    assert (tmp_path / "model.skglove").is_file()
+    assert "identical predictions: True" in capsys.readouterr().out
+
+
+def test_plot_training_writes_pngs(synthetic_archive, tiny_glove, tmp_path, capsys):
+    example = _load("plot_training")
+    paths = example.main(
+        [
+            "--archive",
+            str(synthetic_archive),
+            "--glove",
+            tiny_glove,
+            "--out",
+            str(tmp_path),
+            "--epochs",
+            "2",
+            "--max-len",
+            "30",
+            "--filters",
+            "4",
+            "--verbose",
+            "0",
+        ]
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "confusion_matrix.png",
+        "per_class_f1.png",
+        "training_curves.png",
+    ]
+    for path in paths.values():
+        assert path.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert "test accuracy:" in capsys.readouterr().out

@@ -95,7 +95,7 @@ def test_grid_search_over_both_steps(tiny_glove, posts):
     assert len(search.cv_results_["params"]) == 4
     best = search.best_estimator_
     assert best[0].max_len == search.best_params_["glovesequencevectorizer__max_len"]
-    assert best[-1].model_.input_shape == (None, best[0].max_len)
+    assert best[-1].n_features_in_ == best[0].max_len
     scores = search.cv_results_["mean_test_score"]
     assert np.all((scores >= 0) & (scores <= 1))
 

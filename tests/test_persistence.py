@@ -1,0 +1,412 @@
+"""skglove.save / skglove.load: pickle-free archives that refuse tampering.
+
+joblib keeps working as well (test_pipeline.py::test_joblib_round_trip); here a
+model loaded from an archive is also checked to pickle with joblib.
+"""
+
+import hashlib
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import joblib
+import keras
+import numpy as np
+import pytest
+from conftest import TINY_MAX_LEN, TINY_NET
+from sklearn.base import clone, is_classifier
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+import skglove
+from skglove import (
+    GloveCNNClassifier,
+    GloveSequenceVectorizer,
+    _persistence,
+    load_glove,
+    make_glove_pipeline,
+)
+
+TESTS = Path(__file__).resolve().parent
+
+
+@pytest.fixture(scope="module")
+def fitted(tiny_glove, posts):
+    return make_glove_pipeline(
+        tiny_glove, max_len=TINY_MAX_LEN, random_state=0, **TINY_NET
+    ).fit(*posts)
+
+
+@pytest.fixture(scope="module")
+def archive(fitted, tmp_path_factory):
+    path = tmp_path_factory.mktemp("archive") / "model.skglove"
+    skglove.save(fitted, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def loaded(archive):
+    return skglove.load(archive)
+
+
+def _members(path) -> dict:
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def _rewrite(source, target, replace=(), add=(), edit_manifest=None):
+    """Copy an archive with members replaced or added, its checksums updated."""
+    members = {**_members(source), **dict(replace)}
+    manifest = json.loads(members["manifest.json"])
+    manifest["sha256"] = {
+        name: hashlib.sha256(members[name]).hexdigest() for name in manifest["sha256"]
+    }
+    if edit_manifest is not None:
+        edit_manifest(manifest)
+    members["manifest.json"] = json.dumps(manifest).encode()
+    with zipfile.ZipFile(target, "w") as archive:
+        for name, data in [*members.items(), *add]:
+            archive.writestr(name, data)
+    return target
+
+
+def _network_member(model) -> bytes:
+    return _persistence._network_bytes(model)
+
+
+def test_round_trip_predicts_identically(fitted, loaded, posts):
+    docs, _ = posts
+    assert type(loaded) is Pipeline
+    assert list(loaded.named_steps) == list(fitted.named_steps)
+    np.testing.assert_array_equal(
+        loaded.predict_proba(docs), fitted.predict_proba(docs)
+    )
+    predicted = loaded.predict(docs)
+    np.testing.assert_array_equal(predicted, fitted.predict(docs))
+    assert predicted.dtype == fitted.predict(docs).dtype
+    assert loaded.score(*posts) == fitted.score(*posts)
+
+
+def test_round_trip_restores_parameters_and_state(fitted, loaded):
+    for original, restored in zip(fitted, loaded, strict=True):
+        assert type(restored) is type(original)
+        assert restored.get_params() == original.get_params()
+    vec, clf = fitted
+    vec2, clf2 = loaded
+    assert list(vec2.vocabulary_.items()) == list(vec.vocabulary_.items())
+    assert vec2.missing_words_ == vec.missing_words_
+    assert vec2.glove_coverage_ == vec.glove_coverage_
+    np.testing.assert_array_equal(clf2.classes_, clf.classes_)
+    assert clf2.classes_.dtype == clf.classes_.dtype
+    np.testing.assert_array_equal(clf2.feature_encoder_.ids_, clf.feature_encoder_.ids_)
+    assert clf2.n_features_in_ == clf.n_features_in_ == TINY_MAX_LEN
+    assert dict(clf2.history_) == dict(clf.history_)
+    assert is_classifier(clf2)
+    assert not hasattr(clone(clf2), "model_")
+
+
+def test_loaded_model_trains_on(loaded, posts, archive):
+    model = skglove.load(archive)  # a fresh copy to change
+    vec, clf = model
+    epochs = clf.current_epoch
+    clf.partial_fit(vec.transform(posts[0]), posts[1])
+    assert clf.current_epoch == epochs + 1
+    assert not np.array_equal(
+        model.predict_proba(posts[0]), loaded.predict_proba(posts[0])
+    )
+
+
+def test_each_estimator_alone_and_integer_labels(fitted, tmp_path, posts):
+    docs, labels = posts
+    vec = fitted[0]
+    skglove.save(vec, tmp_path / "vec.skglove")
+    restored = skglove.load(tmp_path / "vec.skglove")
+    assert type(restored) is GloveSequenceVectorizer
+    np.testing.assert_array_equal(restored.transform(docs), vec.transform(docs))
+    # A classifier alone, with integer labels and no GloVe.
+    X = vec.transform(docs)
+    y = np.unique(labels, return_inverse=True)[1]
+    clf = GloveCNNClassifier(None, embedding_dim=3, random_state=0, **TINY_NET)
+    clf.set_params(epochs=1).fit(X, y)
+    skglove.save(clf, tmp_path / "clf.skglove")
+    restored = skglove.load(tmp_path / "clf.skglove")
+    assert type(restored) is GloveCNNClassifier
+    assert restored.classes_.dtype == clf.classes_.dtype
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    np.testing.assert_array_equal(restored.predict(X), clf.predict(X))
+
+
+def test_archive_holds_json_and_a_keras_network_only(archive, fitted):
+    members = _members(archive)
+    assert set(members) == {
+        "manifest.json",
+        "vectorizer.json",
+        "classifier.json",
+        "model.keras",
+    }
+    for name in ("manifest.json", "vectorizer.json", "classifier.json"):
+        json.loads(members[name])
+    with zipfile.ZipFile(io.BytesIO(members["model.keras"])) as network:
+        assert "config.json" in network.namelist()
+    for data in members.values():
+        assert not data.startswith(b"\x80")  # the start of every pickle
+    manifest = json.loads(members["manifest.json"])
+    assert manifest["format"] == "skglove-model"
+    assert manifest["format_version"] == _persistence.FORMAT_VERSION
+    assert set(manifest["versions"]) == set(_persistence.RECORDED_VERSIONS)
+    assert manifest["versions"]["keras"] == keras.__version__
+    assert manifest["glove"] == {
+        "source": fitted[0].glove,
+        "dim": load_glove(fitted[0].glove).dim,
+    }
+    for name, digest in manifest["sha256"].items():
+        assert hashlib.sha256(members[name]).hexdigest() == digest
+
+
+def test_joblib_of_a_loaded_model(loaded, posts):
+    buffer = io.BytesIO()
+    joblib.dump(loaded, buffer)
+    buffer.seek(0)
+    np.testing.assert_array_equal(
+        joblib.load(buffer).predict_proba(posts[0]), loaded.predict_proba(posts[0])
+    )
+
+
+@pytest.mark.parametrize(
+    "param, value, match",
+    [
+        ("callbacks", [keras.callbacks.EarlyStopping()], "parameter 'callbacks'"),
+        ("optimizer", keras.optimizers.Adam(), "parameter 'optimizer'"),
+        ("glove", None, None),
+    ],
+)
+def test_refuses_parameters_that_are_not_json(
+    fitted, tmp_path, monkeypatch, param, value, match
+):
+    clf = fitted[-1]
+    if param == "glove":
+        value, match = load_glove(clf.glove), "register_glove"
+    monkeypatch.setattr(clf, param, value)
+    with pytest.raises(TypeError, match=match):
+        skglove.save(fitted, tmp_path / "model.skglove")
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda fitted: LogisticRegression(),
+        lambda fitted: make_pipeline(FunctionTransformer(), LogisticRegression()),
+        lambda fitted: Pipeline([*fitted.steps, ("extra", FunctionTransformer())]),
+        lambda fitted: Pipeline(fitted.steps[::-1]),
+        lambda fitted: type("Sub", (GloveCNNClassifier,), {})(),
+    ],
+    ids=["other estimator", "other pipeline", "three steps", "reversed", "subclass"],
+)
+def test_refuses_other_estimators(fitted, tmp_path, make):
+    with pytest.raises(TypeError, match=r"skglove\.save supports"):
+        skglove.save(make(fitted), tmp_path / "model.skglove")
+
+
+def test_refuses_unfitted(tmp_path):
+    with pytest.raises(NotFittedError):
+        skglove.save(make_glove_pipeline(), tmp_path / "model.skglove")
+
+
+def test_refuses_a_tampered_member(archive, tmp_path):
+    members = _members(archive)
+    document = json.loads(members["classifier.json"])
+    document["state"]["classes"]["values"][0] = "boats"
+    path = tmp_path / "tampered.skglove"
+    with zipfile.ZipFile(path, "w") as tampered:
+        for name, data in members.items():
+            if name == "classifier.json":
+                data = json.dumps(document).encode()
+            tampered.writestr(name, data)
+    with pytest.raises(ValueError, match=r"checksum mismatch for 'classifier\.json'"):
+        skglove.load(path)
+
+
+def test_refuses_corrupted_bytes(archive, tmp_path):
+    data = bytearray(archive.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path = tmp_path / "corrupted.skglove"
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError):
+        skglove.load(path)
+
+
+def test_refuses_hdf5_files(fitted, archive, tmp_path):
+    h5 = tmp_path / "model.h5"
+    fitted[-1].model_.save(h5)
+    with pytest.raises(ValueError, match=r"HDF5 \(\.h5\) file"):
+        skglove.load(h5)
+    renamed = tmp_path / "model.skglove"
+    renamed.write_bytes(h5.read_bytes())
+    with pytest.raises(ValueError, match=r"HDF5 \(\.h5\) file"):
+        skglove.load(renamed)
+    inside = _rewrite(
+        archive, tmp_path / "inner.skglove", [("model.keras", h5.read_bytes())]
+    )
+    with pytest.raises(ValueError, match=r"HDF5 \(\.h5\) file"):
+        skglove.load(inside)
+
+
+@pytest.fixture(scope="module")
+def lambda_archive(archive, tmp_path_factory):
+    inputs = keras.Input((TINY_MAX_LEN,), dtype="int32")
+    scaled = keras.layers.Lambda(lambda x: keras.ops.cast(x, "float32") * 2)(inputs)
+    outputs = keras.layers.Dense(3, activation="softmax")(scaled)
+    network = _network_member(keras.Model(inputs, outputs))
+    target = tmp_path_factory.mktemp("lambda") / "lambda.skglove"
+    return _rewrite(archive, target, [("model.keras", network)])
+
+
+def test_refuses_a_lambda_layer(lambda_archive):
+    with pytest.raises(ValueError, match="contains a Lambda layer"):
+        skglove.load(lambda_archive)
+
+
+def test_keras_safe_mode_refuses_a_lambda_layer_too(lambda_archive, monkeypatch):
+    # Defence in depth: without skglove's own check, safe_mode still refuses.
+    monkeypatch.setattr(_persistence, "_check_network_config", lambda config: None)
+    with pytest.raises(ValueError, match=r"Keras could not load its network.*Lambda"):
+        skglove.load(lambda_archive)
+
+
+def test_refuses_objects_from_other_modules(archive, tmp_path):
+    members = _members(archive)
+    with zipfile.ZipFile(io.BytesIO(members["model.keras"])) as network:
+        inner = {name: network.read(name) for name in network.namelist()}
+    config = (
+        inner["config.json"]
+        .decode()
+        .replace('"module": "keras.layers"', '"module": "os"', 1)
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as network:
+        for name, data in {**inner, "config.json": config.encode()}.items():
+            network.writestr(name, data)
+    path = _rewrite(
+        archive, tmp_path / "os.skglove", [("model.keras", buffer.getvalue())]
+    )
+    with pytest.raises(ValueError, match="from module 'os', outside Keras and skglove"):
+        skglove.load(path)
+
+
+@pytest.mark.parametrize(
+    "name", ["../evil.json", "/etc/evil.json", "a/../../evil", "..\\evil"]
+)
+def test_refuses_path_traversal_member_names(archive, tmp_path, name):
+    path = _rewrite(archive, tmp_path / "traversal.skglove", add=[(name, b"{}")])
+    assert name in zipfile.ZipFile(path).namelist()
+    with pytest.raises(ValueError, match="absolute path or a path traversal"):
+        skglove.load(path)
+
+
+def test_refuses_unexpected_members(archive, tmp_path):
+    path = _rewrite(archive, tmp_path / "extra.skglove", add=[("extra.py", b"")])
+    with pytest.raises(ValueError, match="holds members"):
+        skglove.load(path)
+
+
+def test_refuses_a_newer_format_version(archive, tmp_path):
+    def newer(manifest):
+        manifest["format_version"] = _persistence.FORMAT_VERSION + 1
+
+    path = _rewrite(archive, tmp_path / "newer.skglove", edit_manifest=newer)
+    with pytest.raises(ValueError, match="format version 2, newer than this skglove"):
+        skglove.load(path)
+
+
+def test_refuses_files_that_are_not_archives(tmp_path, archive):
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    with pytest.raises(ValueError, match="not a skglove archive"):
+        skglove.load(text)
+    other = tmp_path / "other.zip"
+    with zipfile.ZipFile(other, "w") as archive_without_manifest:
+        archive_without_manifest.writestr("model.keras", b"")
+    with pytest.raises(ValueError, match="not a skglove archive"):
+        skglove.load(other)
+
+
+def test_warns_about_other_library_versions(archive, tmp_path, posts):
+    def older(manifest):
+        manifest["versions"]["keras"] = "3.0.0"
+
+    path = _rewrite(archive, tmp_path / "older.skglove", edit_manifest=older)
+    with pytest.warns(UserWarning, match=r"keras 3\.0\.0 \(now "):
+        assert skglove.load(path).predict(posts[0][:2]).shape == (2,)
+
+
+def test_save_replaces_atomically(fitted, archive, tmp_path, monkeypatch):
+    path = tmp_path / "model.skglove"
+    path.write_bytes(archive.read_bytes())
+    before = path.read_bytes()
+
+    def fail(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(zipfile.ZipFile, "writestr", fail)
+    with pytest.raises(OSError, match="disk full"):
+        skglove.save(fitted, path)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["model.skglove"]  # no temporary file left
+    monkeypatch.undo()
+    skglove.save(fitted, path)
+    assert os.listdir(tmp_path) == ["model.skglove"]
+
+
+# Loads a model, then saves it over ``path`` with a write that stalls halfway
+# through the archive (after its vectorizer), so the parent can kill it.
+KILLED_WRITER = """
+import sys, time, zipfile
+import skglove
+model = skglove.load(sys.argv[1])
+original = zipfile.ZipFile.writestr
+def stalling_writestr(self, name, data, *args, **kwargs):
+    original(self, name, data, *args, **kwargs)
+    if name == "vectorizer.json":
+        self.fp.flush()
+        print("writing", flush=True)
+        time.sleep(600)
+zipfile.ZipFile.writestr = stalling_writestr
+skglove.save(model, sys.argv[1])
+"""
+
+
+def test_killed_save_leaves_the_old_model(archive, tmp_path, posts):
+    path = tmp_path / "model.skglove"
+    path.write_bytes(archive.read_bytes())
+    before = path.read_bytes()
+    writer = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WRITER, str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    try:
+        assert writer.stdout.readline() == b"writing\n"
+        leftovers = [p for p in tmp_path.iterdir() if p != path]
+        assert len(leftovers) == 1 and leftovers[0].stat().st_size > 0
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.wait(timeout=60)
+    assert path.read_bytes() == before
+    np.testing.assert_array_equal(
+        skglove.load(path).predict_proba(posts[0]),
+        skglove.load(archive).predict_proba(posts[0]),
+    )
+    # The half-written temporary file is never taken for a model.
+    (leftover,) = [p for p in tmp_path.iterdir() if p != path]
+    assert leftover.name.startswith(".model.skglove.") and leftover.suffix == ".tmp"
+    with pytest.raises(ValueError, match="not a skglove archive"):
+        skglove.load(leftover)

@@ -1,0 +1,43 @@
+"""``predict`` from many threads at once, as a web service calls it.
+
+Prediction reads fitted state only; Keras builds its predict function on the
+first call, which is the racy moment, so the pipelines here have never
+predicted before the threads start. Fitting in threads is not supported: its
+seeding is process-global (docs/design.md).
+"""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from conftest import TINY_MAX_LEN, TINY_NET
+
+from skglove import make_glove_pipeline
+from skglove._models import ARCHITECTURES
+
+N_THREADS = 8
+
+
+@pytest.mark.parametrize("architecture", sorted(ARCHITECTURES))
+def test_concurrent_predict_matches_serial(tiny_glove, posts, architecture):
+    docs, labels = posts
+    pipe = make_glove_pipeline(
+        tiny_glove,
+        architecture=architecture,
+        max_len=TINY_MAX_LEN,
+        random_state=0,
+        **TINY_NET,
+    ).fit(docs, labels)
+    chunks = [docs[i::N_THREADS] for i in range(N_THREADS)]
+    for method in ("predict_proba", "predict"):
+        start = threading.Barrier(N_THREADS)
+
+        def call(chunk, method=method, start=start):
+            start.wait()  # all threads call at the same moment
+            return getattr(pipe, method)(chunk)
+
+        with ThreadPoolExecutor(N_THREADS) as pool:
+            concurrent = list(pool.map(call, chunks))
+        for chunk, result in zip(chunks, concurrent, strict=True):
+            np.testing.assert_array_equal(result, getattr(pipe, method)(chunk))
