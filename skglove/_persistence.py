@@ -22,6 +22,7 @@ import secrets
 import tempfile
 import warnings
 import zipfile
+import zlib
 from contextlib import suppress
 from importlib.metadata import PackageNotFoundError, version
 from numbers import Integral, Real
@@ -229,8 +230,11 @@ def load(
     try:
         with zipfile.ZipFile(path) as archive:
             members = _read_members(archive, path)
-    except zipfile.BadZipFile as exc:
-        raise ValueError(f"{path} is not a skglove archive: {exc}") from None
+    # Damaged compressed data fails in zlib before zipfile's CRC check.
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+        raise ValueError(
+            f"{path} is not a skglove archive, or it is damaged: {exc}"
+        ) from None
     manifest = _check_manifest(members, path)
     _warn_on_other_versions(manifest["versions"], path)
     try:
@@ -521,7 +525,7 @@ def _load_network(data: bytes) -> keras.Model:
             for name in network.namelist():
                 _check_member_name(name, NETWORK)
             config = json.loads(network.read("config.json"))
-    except (zipfile.BadZipFile, KeyError) as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError, KeyError) as exc:
         raise ValueError(f"its network is not in the .keras format: {exc}") from None
     _check_network_config(config)
     with tempfile.TemporaryDirectory() as tmp:

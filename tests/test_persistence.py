@@ -234,9 +234,11 @@ def test_refuses_a_tampered_member(archive, tmp_path):
         skglove.load(path)
 
 
-def test_refuses_corrupted_bytes(archive, tmp_path):
+@pytest.mark.parametrize("where", [0.1, 0.3, 0.5, 0.7, 0.9])
+def test_refuses_corrupted_bytes(archive, tmp_path, where):
+    # A flipped byte may land in compressed data, a header or a checksum.
     data = bytearray(archive.read_bytes())
-    data[len(data) // 2] ^= 0xFF
+    data[int(len(data) * where)] ^= 0xFF
     path = tmp_path / "corrupted.skglove"
     path.write_bytes(bytes(data))
     with pytest.raises(ValueError):
