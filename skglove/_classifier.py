@@ -442,7 +442,7 @@ class GloveCNNClassifier(KerasClassifier):
         """Length-bucketed, padding-cropped datasets in place of the arrays."""
         batches = {
             "batch_size": self.batch_size,
-            "min_len": min_length(self.architecture, self.kernel_size),
+            "min_len": min_length(self.kernel_size),
             "seed": None if self.random_state is None else self._random_state,
         }
         train = training_dataset(X, y, sample_weight, shuffle=self.shuffle, **batches)
@@ -467,7 +467,7 @@ class GloveCNNClassifier(KerasClassifier):
             self.model_,
             self.feature_encoder_.transform(X),
             batch_size=self.batch_size,
-            min_len=min_length(self.architecture, self.kernel_size),
+            min_len=min_length(self.kernel_size),
             verbose=self.verbose,
         )
 

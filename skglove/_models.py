@@ -225,8 +225,9 @@ def _widths(kernel_size) -> tuple[int, ...]:
     return (kernel_size,) if isinstance(kernel_size, Integral) else tuple(kernel_size)
 
 
-def min_length(architecture: str, kernel_size) -> int:
-    """The shortest sequence a padding-invariant architecture can take."""
+def min_length(kernel_size) -> int:
+    """The shortest sequence a padding-invariant network can take: its widest
+    kernel."""
     return max(_widths(kernel_size))
 
 
