@@ -16,6 +16,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 from keras.src.backend.common import global_state
+from keras.src.random import seed_generator as keras_seed_generator
 from keras.src.random.seed_generator import GLOBAL_SEED_GENERATOR
 from keras.src.utils.rng_utils import GLOBAL_RANDOM_SEED
 from scikeras.wrappers import KerasClassifier
@@ -32,6 +33,7 @@ from tensorflow.python.framework import config as tf_config
 from ._batching import predict_by_length, training_dataset
 from ._glove import DEFAULT_GLOVE, GloveVectors, load_glove
 from ._models import ARCHITECTURES, PADDING_INVARIANT, build_network, min_length
+from ._tf_threads import match_dask_worker
 from ._vectorizer import FIRST_WORD_ID, OOV_ID
 
 __all__ = ["BLOG_PARAMS", "GloveCNNClassifier"]
@@ -322,6 +324,7 @@ class GloveCNNClassifier(KerasClassifier):
             )
         sample_weight = _own_weights(sample_weight)
         classes = getattr(self, "classes_", None)
+        match_dask_worker()
         start = time.perf_counter()
         try:
             with _seeded(self.random_state):
@@ -338,6 +341,7 @@ class GloveCNNClassifier(KerasClassifier):
     def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
         """Train for one more epoch, keeping the weights; see scikeras."""
         sample_weight = _own_weights(sample_weight)
+        match_dask_worker()
         with _seeded(self.random_state):
             return super().partial_fit(
                 X, y, classes=classes, sample_weight=sample_weight, **kwargs
@@ -455,6 +459,7 @@ class GloveCNNClassifier(KerasClassifier):
         return train, None, None, {**kwargs, "shuffle": False}
 
     def _predict_raw(self, X, **kwargs):
+        match_dask_worker()
         if self.architecture not in PADDING_INVARIANT:
             return super()._predict_raw(X, **kwargs)
         if not self.initialized_:
@@ -754,9 +759,15 @@ def _seeded(seed):
     was_deterministic = tf_config.is_op_determinism_enabled()
     keras.utils.set_random_seed(int(seed))
     tf.config.experimental.enable_op_determinism()
+    # Keras draws layers' default seeds from the global ``random`` module,
+    # which other threads (a Dask worker's event loop) may draw from too: it
+    # gets a private generator, in the state the global one was just given.
+    saved_seed_source = keras_seed_generator.python_random
+    keras_seed_generator.python_random = random.Random(int(seed))
     try:
         yield
     finally:
+        keras_seed_generator.python_random = saved_seed_source
         if not was_deterministic:
             tf_config.disable_op_determinism()
         tf.random.set_seed(saved_tf)

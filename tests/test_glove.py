@@ -3,6 +3,7 @@
 import copy
 import gzip
 import os
+import pickle
 import warnings
 import zipfile
 from pathlib import Path
@@ -72,13 +73,17 @@ def _write(path: Path, text: str) -> Path:
 def _parsers_used(monkeypatch) -> list[str]:
     """Record which parser finished each parse: threads, serial or python."""
     used = []
-    for name in ("_parse_arrow", "_parse_python"):
+    parsers = {
+        "_parse_arrow_threaded": "threads",
+        "_parse_arrow_serial": "serial",
+        "_parse_python": "python",
+    }
+    for name, parser in parsers.items():
         original = getattr(_glove, name)
 
-        def spy(*args, _original=original, **kwargs):
+        def spy(*args, _original=original, _parser=parser, **kwargs):
             result = _original(*args, **kwargs)
-            serial = kwargs.get("serial")
-            used.append({None: "python", True: "serial", False: "threads"}[serial])
+            used.append(_parser)
             return result
 
         monkeypatch.setattr(_glove, name, spy)
@@ -137,7 +142,8 @@ def test_fast_and_python_parsers_agree(txt, monkeypatch):
     fast = load_glove(txt, cache=False)
     used = _parsers_used(monkeypatch)
     assert used == [] and fast.words
-    monkeypatch.setattr(_glove, "_parse_arrow", _raise_retry)
+    monkeypatch.setattr(_glove, "_parse_arrow_threaded", _raise_retry)
+    monkeypatch.setattr(_glove, "_parse_arrow_serial", _raise_retry)
     _glove._CACHE.clear()
     _assert_same(load_glove(txt, cache=False), fast)
     assert used == ["python"]
@@ -145,6 +151,20 @@ def test_fast_and_python_parsers_agree(txt, monkeypatch):
 
 def _raise_retry(*args, **kwargs):
     raise _glove._Retry
+
+
+def test_threaded_parser_joins_many_blocks(tmp_path, txt, rows, monkeypatch):
+    """Blocks end at line ends, so rows and line numbers survive the cuts."""
+    monkeypatch.setattr(_glove, "_THREADED_BLOCK_BYTES", 100)
+    used = _parsers_used(monkeypatch)
+    _assert_same(load_glove(txt, cache=False), _expected(rows))
+    assert used == ["threads"]
+    lines = txt.read_bytes().splitlines(keepends=True)
+    lines[30] = b"bad " + b"1 " * (DIM + 1) + b"\n"
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"".join(lines))
+    with pytest.raises(ValueError, match="line 31"):
+        load_glove(bad, cache=False)
 
 
 def test_embedded_package_matches_its_text_and_npy(tmp_path):
@@ -560,3 +580,34 @@ def test_invalid_utf8_lines_can_be_skipped(tmp_path):
     np.testing.assert_array_equal(glove["b"], [5, 6])
     # Filtered loads never decode the lines they skip.
     assert load_glove(path, words=["b"]).words == ("b",)
+
+
+# ---------------------------------------------------------------------------
+# Pickling
+
+
+def test_embedded_vectors_pickle_by_name():
+    glove = load_glove("glove.6B.50d")
+    payload = pickle.dumps(glove)
+    assert len(payload) < 1000  # the name, not 400,000 rows
+    assert pickle.loads(payload) is glove
+    _glove._CACHE.clear()  # as in a fresh worker process
+    reloaded = pickle.loads(payload)
+    assert reloaded is not glove
+    _assert_same(reloaded, glove)
+
+
+@pytest.mark.parametrize("make", ["file", "filtered", "built"])
+def test_other_vectors_pickle_by_value(txt, rows, make):
+    """A file may exist only on this machine, so its vectors travel along."""
+    if make == "file":
+        glove = load_glove(txt)
+    elif make == "filtered":
+        glove = load_glove("glove.6B.50d", words=["cat", "dog"])
+    else:
+        glove = _expected(rows)
+    txt.unlink()
+    copy_ = pickle.loads(pickle.dumps(glove))
+    assert copy_ is not glove
+    _assert_same(copy_, glove)
+    assert not copy_.vectors.flags.writeable

@@ -1,0 +1,194 @@
+"""One grid search, run serially, on loky processes and on a Dask cluster.
+
+Times the same ``GridSearchCV`` over a skglove pipeline, in one run:
+
+- ``n_jobs=1``: one process, TensorFlow on every core;
+- ``loky``: joblib's default process backend, 2 workers, TensorFlow's
+  default threads in each (the cores are oversubscribed);
+- ``loky, 1 TF thread``: the same with ``TF_NUM_INTRAOP_THREADS=1`` and
+  ``TF_NUM_INTEROP_THREADS=1`` in the workers' environment (the advice of
+  ``docs/scaling.md``);
+- ``dask``: ``joblib.parallel_config(backend="dask")`` on a
+  ``LocalCluster`` of 2 worker processes with 1 thread each; skglove limits
+  TensorFlow in each worker to that thread by itself. The data is broadcast
+  once with ``scatter=[X, y]``.
+
+Checks that every run gives the same ``cv_results_`` scores, and measures the
+pickled size of each task the Dask scheduler receives. Uses the first posts of
+the 20 Newsgroups train split when the archive is found, else synthetic posts.
+
+    python benchmarks/bench_dask_search.py
+    python benchmarks/bench_dask_search.py --n-posts 2000 --epochs 3
+"""
+
+import argparse
+import os
+import pickle
+import statistics
+
+import numpy as np
+from _common import DEFAULT_ARCHIVE, Timer, print_table
+from distributed import Client, LocalCluster, SchedulerPlugin
+from joblib import parallel_config
+from joblib.externals.loky import get_reusable_executor
+from sklearn.model_selection import GridSearchCV
+
+from skglove import load_glove, make_glove_pipeline
+from skglove.datasets import load_20newsgroups
+
+BACKENDS = ("serial", "loky", "dask", "loky_1_thread")
+GRID = {
+    "glovecnnclassifier__filters": [32, 64],
+    "glovecnnclassifier__dropout": [0.3, 0.5],
+}
+
+
+def _data(archive, n_posts):
+    if archive is not None and os.path.exists(archive):
+        train = load_20newsgroups("train", archive=archive)
+        return train.data[:n_posts], np.asarray(train.target[:n_posts]), "20 Newsgroups"
+    rng = np.random.default_rng(0)
+    words = np.asarray(load_glove("glove.6B.50d").words[1000:6000])
+    topics = rng.integers(0, 4, n_posts)
+    docs = [
+        " ".join(rng.choice(words[t * 1000 : t * 1000 + 1500], 200)) for t in topics
+    ]
+    return docs, topics, "synthetic posts"
+
+
+class _TaskSizes(SchedulerPlugin):
+    """Record the pickled size of each task submitted to the scheduler."""
+
+    name = "bench-task-sizes"
+
+    def __init__(self):
+        self.sizes = []
+
+    def update_graph(self, scheduler, *, tasks, **kwargs):
+        import cloudpickle
+
+        for key in tasks:
+            task = scheduler.tasks.get(key)
+            if task is not None and task.run_spec is not None:
+                self.sizes.append(len(cloudpickle.dumps(task.run_spec)))
+
+
+def _search(pipe, X, y, cv):
+    return GridSearchCV(pipe, GRID, cv=cv).fit(X, y)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--archive", default=str(DEFAULT_ARCHIVE))
+    parser.add_argument("--n-posts", type=int, default=1500)
+    parser.add_argument("--max-len", type=int, default=400)
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--cv", type=int, default=3)
+    parser.add_argument(
+        "--backends",
+        default=",".join(BACKENDS),
+        help="comma list of " + ", ".join(BACKENDS),
+    )
+    args = parser.parse_args(argv)
+    backends = args.backends.split(",")
+    unknown = sorted(set(backends) - set(BACKENDS))
+    if unknown or "serial" not in backends:
+        parser.error(f"--backends must include serial and name only {BACKENDS}")
+
+    X, y, data_name = _data(args.archive, args.n_posts)
+    pipe = make_glove_pipeline(
+        max_len=args.max_len,
+        epochs=args.epochs,
+        validation_split=0.0,
+        early_stopping=False,
+        random_state=0,
+    )
+    n_fits = (
+        args.cv
+        * len(GRID["glovecnnclassifier__filters"])
+        * len(GRID["glovecnnclassifier__dropout"])
+    )
+    print(
+        f"GridSearchCV: {n_fits} fits ({args.cv}-fold), {len(X)} {data_name}, "
+        f"max_len={args.max_len}, {args.epochs} epochs; "
+        f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}",
+        flush=True,
+    )
+    rows, results = [], {}
+
+    def run(name, configure):
+        with Timer() as timer, configure():
+            results[name] = _search(pipe, X, y, args.cv)
+        rows.append({"backend": name, "seconds": timer.seconds})
+        print(f"  {name}: {timer.seconds:.1f} s", flush=True)
+
+    run("n_jobs=1", lambda: parallel_config(n_jobs=1))
+    if "loky" in backends:
+        run("loky, 2 processes", lambda: parallel_config(backend="loky", n_jobs=2))
+    task_sizes = []
+    if "dask" in backends:
+        sizes = _TaskSizes()
+        with (
+            LocalCluster(
+                n_workers=2,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                silence_logs=40,
+            ) as cluster,
+            Client(cluster) as client,
+        ):
+            cluster.scheduler.add_plugin(sizes)
+            # Import TensorFlow in the workers before the clock starts, as
+            # loky's workers are reused from the previous search.
+            client.run(lambda: __import__("skglove") and None)
+            run(
+                "dask, 2 workers x 1 thread",
+                lambda: parallel_config(backend="dask", scatter=[X, y]),
+            )
+        task_sizes = sizes.sizes
+    if "loky_1_thread" in backends:
+        # Read by TensorFlow in the new loky workers, not in this process.
+        os.environ["TF_NUM_INTRAOP_THREADS"] = "1"
+        os.environ["TF_NUM_INTEROP_THREADS"] = "1"
+        get_reusable_executor(max_workers=2).shutdown(wait=True)  # fresh workers
+        run(
+            "loky, 2 processes, 1 TF thread",
+            lambda: parallel_config(backend="loky", n_jobs=2),
+        )
+
+    serial = rows[0]["seconds"]
+    for row in rows:
+        row["speed-up"] = f"{serial / row['seconds']:.2f}x"
+        row["seconds"] = f"{row['seconds']:.1f}"
+        scores = results[row["backend"]].cv_results_["mean_test_score"]
+        reference = results["n_jobs=1"].cv_results_["mean_test_score"]
+        row["same scores"] = "yes" if np.allclose(scores, reference) else "NO"
+    print()
+    print_table(
+        rows,
+        [
+            ("backend", "backend"),
+            ("seconds", "wall s"),
+            ("speed-up", "speed-up vs n_jobs=1"),
+            ("same scores", "same cv scores"),
+        ],
+    )
+    if task_sizes:
+        data_mib = len(pickle.dumps((X, y))) / 2**20
+        print(
+            f"\nDask task payload: {len(task_sizes)} tasks, median "
+            f"{statistics.median(task_sizes) / 1024:.1f} KiB, max "
+            f"{max(task_sizes) / 1024:.1f} KiB; the data ({data_mib:.1f} MiB "
+            "pickled) is broadcast once"
+        )
+        dask_row = next(r for r in rows if r["backend"].startswith("dask"))
+        speedup = serial / float(dask_row["seconds"])
+        verdict = "PASS" if speedup >= 1.6 else "FAIL"
+        print(f"target: dask {speedup:.2f}x faster than n_jobs=1 (>= 1.6x): {verdict}")
+    return rows, task_sizes
+
+
+if __name__ == "__main__":
+    main()
