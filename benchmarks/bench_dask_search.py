@@ -13,23 +13,25 @@ Times the same ``GridSearchCV`` over a skglove pipeline, in one run:
   TensorFlow in each worker to that thread by itself. The data is broadcast
   once with ``scatter=[X, y]``.
 
-Checks that every run gives the same ``cv_results_`` scores, and measures the
-pickled size of each task the Dask scheduler receives. Uses the first posts of
+Checks that every run gives the same ``cv_results_`` scores, measures the
+pickled size of each task the Dask scheduler receives, and prints how many
+cores the serial search kept busy, which bounds what any backend can gain. Uses the first posts of
 the 20 Newsgroups train split when the archive is found, else synthetic posts.
 
     python benchmarks/bench_dask_search.py
-    python benchmarks/bench_dask_search.py --n-posts 2000 --epochs 3
+    python benchmarks/bench_dask_search.py --n-posts 600 --max-len 100 --filters 8,16
 """
 
 import argparse
 import os
 import pickle
+import resource
 import statistics
 
 import numpy as np
 from _common import DEFAULT_ARCHIVE, Timer, print_table
 from distributed import Client, LocalCluster, SchedulerPlugin
-from joblib import parallel_config
+from joblib import Parallel, delayed, parallel_config
 from joblib.externals.loky import get_reusable_executor
 from sklearn.model_selection import GridSearchCV
 
@@ -37,10 +39,7 @@ from skglove import load_glove, make_glove_pipeline
 from skglove.datasets import load_20newsgroups
 
 BACKENDS = ("serial", "loky", "dask", "loky_1_thread")
-GRID = {
-    "glovecnnclassifier__filters": [32, 64],
-    "glovecnnclassifier__dropout": [0.3, 0.5],
-}
+DROPOUTS = [0.3, 0.5]
 
 
 def _data(archive, n_posts):
@@ -73,8 +72,18 @@ class _TaskSizes(SchedulerPlugin):
                 self.sizes.append(len(cloudpickle.dumps(task.run_spec)))
 
 
-def _search(pipe, X, y, cv):
-    return GridSearchCV(pipe, GRID, cv=cv).fit(X, y)
+def _import_skglove() -> None:
+    import skglove  # noqa: F401 - imports TensorFlow
+
+
+def _start_loky_workers() -> None:
+    """Start loky's 2 workers and import TensorFlow in them, untimed."""
+    Parallel(n_jobs=2, backend="loky")(delayed(_import_skglove)() for _ in range(4))
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main(argv=None):
@@ -84,6 +93,7 @@ def main(argv=None):
     parser.add_argument("--max-len", type=int, default=400)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--cv", type=int, default=3)
+    parser.add_argument("--filters", default="32,64", help="the grid's filter counts")
     parser.add_argument(
         "--backends",
         default=",".join(BACKENDS),
@@ -103,11 +113,11 @@ def main(argv=None):
         early_stopping=False,
         random_state=0,
     )
-    n_fits = (
-        args.cv
-        * len(GRID["glovecnnclassifier__filters"])
-        * len(GRID["glovecnnclassifier__dropout"])
-    )
+    grid = {
+        "glovecnnclassifier__filters": [int(f) for f in args.filters.split(",")],
+        "glovecnnclassifier__dropout": DROPOUTS,
+    }
+    n_fits = args.cv * len(grid["glovecnnclassifier__filters"]) * len(DROPOUTS)
     print(
         f"GridSearchCV: {n_fits} fits ({args.cv}-fold), {len(X)} {data_name}, "
         f"max_len={args.max_len}, {args.epochs} epochs; "
@@ -118,12 +128,16 @@ def main(argv=None):
 
     def run(name, configure):
         with Timer() as timer, configure():
-            results[name] = _search(pipe, X, y, args.cv)
+            results[name] = GridSearchCV(pipe, grid, cv=args.cv).fit(X, y)
         rows.append({"backend": name, "seconds": timer.seconds})
         print(f"  {name}: {timer.seconds:.1f} s", flush=True)
 
+    cpu = _cpu_seconds()
     run("n_jobs=1", lambda: parallel_config(n_jobs=1))
+    # The cores the serial search kept busy bound what any backend can gain.
+    serial_cores = (_cpu_seconds() - cpu) / rows[0]["seconds"]
     if "loky" in backends:
+        _start_loky_workers()
         run("loky, 2 processes", lambda: parallel_config(backend="loky", n_jobs=2))
     task_sizes = []
     if "dask" in backends:
@@ -140,9 +154,8 @@ def main(argv=None):
             Client(cluster) as client,
         ):
             cluster.scheduler.add_plugin(sizes)
-            # Import TensorFlow in the workers before the clock starts, as
-            # loky's workers are reused from the previous search.
-            client.run(lambda: __import__("skglove") and None)
+            # Every backend's workers import TensorFlow before the clock starts.
+            client.run(_import_skglove)
             run(
                 "dask, 2 workers x 1 thread",
                 lambda: parallel_config(backend="dask", scatter=[X, y]),
@@ -152,7 +165,8 @@ def main(argv=None):
         # Read by TensorFlow in the new loky workers, not in this process.
         os.environ["TF_NUM_INTRAOP_THREADS"] = "1"
         os.environ["TF_NUM_INTEROP_THREADS"] = "1"
-        get_reusable_executor(max_workers=2).shutdown(wait=True)  # fresh workers
+        get_reusable_executor(max_workers=2).shutdown(wait=True)
+        _start_loky_workers()
         run(
             "loky, 2 processes, 1 TF thread",
             lambda: parallel_config(backend="loky", n_jobs=2),
@@ -174,6 +188,11 @@ def main(argv=None):
             ("speed-up", "speed-up vs n_jobs=1"),
             ("same scores", "same cv scores"),
         ],
+    )
+    n_cores = os.cpu_count()
+    print(
+        f"\nn_jobs=1 kept {serial_cores:.2f} of {n_cores} cores busy, so no backend "
+        f"can run this search more than {n_cores / serial_cores:.2f}x faster here"
     )
     if task_sizes:
         data_mib = len(pickle.dumps((X, y))) / 2**20

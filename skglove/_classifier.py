@@ -99,9 +99,10 @@ class GloveCNNClassifier(KerasClassifier):
         Dropout rate before the dense layers.
     embedding_dim : int, default=50
         Width of the trainable embedding when ``glove=None``; ignored otherwise.
-    train_missing : bool, default=False
-        Learn vectors for the kept words that GloVe lacks (they start at zero).
-        Every GloVe row stays frozen.
+    train_missing : bool, default=True
+        Learn vectors for the kept words that GloVe lacks (they start at
+        zero); every GloVe row stays frozen. ``False`` keeps them at zero, as
+        the Keras blog does.
     trainable_dim : int, default=0
         Append this many trainable features, learned from scratch, to every
         word's frozen GloVe vector; 0 for none. The GloVe rows stay frozen.
@@ -215,7 +216,7 @@ class GloveCNNClassifier(KerasClassifier):
         dense_units=0,
         dropout=0.5,
         embedding_dim=50,
-        train_missing=False,
+        train_missing=True,
         trainable_dim=0,
         optimizer="adam",
         learning_rate=None,

@@ -604,11 +604,9 @@ def _parse_arrow_threaded(raw, fmt: _Format, label: str):
 
     def parse_next_block() -> pa.Table | None:
         block = next(blocks, None)
-        return (
-            None
-            if block is None
-            else pa_csv.read_csv(pa.BufferReader(block), **options)
-        )
+        if block is None:
+            return None
+        return pa_csv.read_csv(pa.BufferReader(block), **options)
 
     def parsed_blocks() -> Iterator[pa.Table]:
         with ThreadPoolExecutor(1, thread_name_prefix="skglove-parse") as pool:
