@@ -15,8 +15,9 @@ Times the same ``GridSearchCV`` over a skglove pipeline, in one run:
 
 Checks that every run gives the same ``cv_results_`` scores, measures the
 pickled size of each task the Dask scheduler receives, and prints how many
-cores the serial search kept busy, which bounds what any backend can gain. Uses the first posts of
-the 20 Newsgroups train split when the archive is found, else synthetic posts.
+cores the serial search kept busy, which bounds what any backend can gain.
+Uses the first posts of the 20 Newsgroups train split when the archive is
+found, else synthetic posts.
 
     python benchmarks/bench_dask_search.py
     python benchmarks/bench_dask_search.py --n-posts 600 --max-len 100 --filters 8,16
