@@ -133,9 +133,9 @@ def predict(estimator: Any, X: Any, *, method: str = "predict", client=None):
 def _collection_kind(X) -> str:
     if isinstance(X, db.Bag):
         return "bag"
-    if type(X).__module__.startswith("dask.dataframe") and hasattr(X, "_meta"):
-        if getattr(X._meta, "ndim", None) == 1:
-            return "series"
+    is_dask_frame = type(X).__module__.startswith("dask.dataframe")
+    if is_dask_frame and getattr(getattr(X, "_meta", None), "ndim", None) == 1:
+        return "series"
     raise TypeError(
         "X must be a dask.bag.Bag or a dask.dataframe.Series of documents, got "
         f"{type(X).__module__}.{type(X).__qualname__}; for data in memory, call "

@@ -46,8 +46,8 @@ def client():
 def pipe(tiny_glove):
     net = {**TINY_NET, "epochs": 5}
     pipe = make_glove_pipeline(tiny_glove, **net, max_len=TINY_MAX_LEN, random_state=0)
-    # A network that learns: near chance, scores flip on rounding differences
-    # between processes that use different numbers of threads.
+    # A network that learns, so that the scores compare candidates, not noise
+    # around chance level.
     return pipe.set_params(glovecnnclassifier__optimizer__learning_rate=0.05)
 
 
