@@ -1,6 +1,15 @@
 """Accuracy and speed on 20 Newsgroups, side by side in one process.
 
-Trains each system on the bydate train split and scores it on the test split:
+Trains each system on the bydate train split and scores it on the test split,
+for each task of ``--tasks``:
+
+- ``full``: the posts as they are;
+- ``stripped``: the posts without headers, footers and quotes (scikit-learn's
+  ``remove=("headers", "footers", "quotes")``);
+- ``subjects``: each post's Subject line without "Re:", a short-text task
+  (:func:`skglove.datasets.load_20newsgroups_subjects`).
+
+Systems (see ``SYSTEMS``):
 
 - ``tfidf_svc``: TF-IDF (sublinear tf, min_df=2) + LinearSVC(C=0.5), the
   strong linear baseline;
@@ -8,15 +17,19 @@ Trains each system on the bydate train split and scores it on the test split:
   from ``tf_keras``, ``pad_sequences``, the blog's convnet, rmsprop, batch 128,
   10 epochs), in plain Keras;
 - ``skglove``: ``make_glove_pipeline()`` with skglove's defaults;
-- variants studied while choosing those defaults (see ``VARIANTS``).
+- variants that each change one choice of the defaults.
 
-Prints one table (test accuracy, macro-F1, fit time, time per epoch, predict
-throughput, peak RSS), mean ± std over ``--seeds`` seeds, and appends every run
-to a JSON-lines file.
+For systems with a lexical channel, the fitted model is also scored with each
+channel alone (``lexical only`` and ``glove only``: the same trained weights,
+with the other channel's weight in the output set to zero).
+
+Prints one table per task (test accuracy, macro-F1, fit time, epochs run,
+predict throughput, peak RSS), mean ± std over ``--seeds`` seeds, then the
+defaults against the targets, and appends every run to a JSON-lines file.
 
     python benchmarks/bench_20newsgroups.py --seeds 3 \
         --archive ../shared/data/20news-bydate.tar.gz
-    python benchmarks/bench_20newsgroups.py --remove headers,footers,quotes --seeds 3
+    python benchmarks/bench_20newsgroups.py --tasks subjects --systems tfidf_svc,skglove
     python benchmarks/bench_20newsgroups.py --systems tfidf_svc,skglove --max-train 500
 """
 
@@ -44,7 +57,19 @@ from sklearn.svm import LinearSVC
 
 import skglove
 from skglove import BLOG_PARAMS, load_glove, make_glove_pipeline
-from skglove.datasets import load_20newsgroups
+from skglove._models import set_mix
+from skglove.datasets import load_20newsgroups, load_20newsgroups_subjects
+
+#: name -> (how to load the split, accuracy the defaults must reach)
+TASKS = {
+    "full": ({"remove": ()}, 0.87),
+    "stripped": ({"remove": ("headers", "footers", "quotes")}, 0.72),
+    "subjects": ({"subjects": True}, 0.72),
+}
+#: The defaults must fit the full posts within this many seconds...
+FIT_SECONDS_TARGET = 120
+#: ... and predict at least this many posts a second.
+PREDICT_RATE_TARGET = 2000
 
 
 class SeedRecipe:
@@ -121,17 +146,18 @@ def _skglove(**params):
     )
 
 
-KIM = {
-    "architecture": "kim",
-    "kernel_size": (3, 4, 5),
+#: skglove 0.1's defaults: a Kim CNN over frozen GloVe, no lexical channel.
+DEFAULTS_0_1 = {
+    "max_words": 20000,
+    "unseen_glove_words": 0,
+    "lexical": False,
     "filters": 128,
-    "dense_units": 0,
-    "dropout": 0.5,
-    "optimizer": "adam",
+    "kernel_size": (3, 4, 5),
+    "mean_pooling": False,
+    "learning_rate": None,
     "batch_size": 64,
     "epochs": 30,
     "validation_split": 0.1,
-    "early_stopping": True,
     "patience": 3,
 }
 
@@ -149,25 +175,36 @@ SYSTEMS = {
         _skglove(**BLOG_PARAMS),
         "skglove running the blog's network and training (BLOG_PARAMS)",
     ),
-    # Variants studied while choosing the defaults; each adds one change.
-    "kim": (
-        _skglove(**KIM, train_missing=False),
-        "Kim CNN 3/4/5 x 128, dropout 0.5, adam, early stopping",
+    "defaults_0_1": (
+        _skglove(**DEFAULTS_0_1),
+        "skglove 0.1's defaults (Kim 3/4/5 x 128, no lexical channel), "
+        "with short documents read and early stopping working",
     ),
-    "kim_train_missing": (
-        _skglove(**KIM, train_missing=True),
-        "+ trainable vectors for kept words GloVe lacks",
+    # Each variant changes one choice of the defaults.
+    "no_lexical": (_skglove(lexical=False), "without the lexical channel"),
+    "no_unseen_glove": (
+        _skglove(unseen_glove_words=0),
+        "without GloVe rows for words unseen at fit",
     ),
-    "kim_40k_words": (
-        _skglove(**KIM, train_missing=True, max_words=40000),
-        "+ max_words=40000",
+    "no_mean_pooling": (_skglove(mean_pooling=False), "without the TF-IDF mean"),
+    "no_train_missing": (
+        _skglove(train_missing=False),
+        "without trainable vectors for words GloVe lacks",
     ),
-    "kim_trainable_dim16": (
-        _skglove(**KIM, train_missing=True, trainable_dim=16),
-        "+ 16 trainable features per word next to the frozen GloVe vector",
+    "kim_345": (_skglove(kernel_size=(3, 4, 5)), "kernel widths 3, 4, 5"),
+    "kim_12": (_skglove(kernel_size=(1, 2)), "kernel widths 1 and 2"),
+    "filters_128": (_skglove(filters=128), "128 filters"),
+    "validation_10": (
+        _skglove(validation_split=0.1),
+        "a 10% validation split for early stopping and the mix",
+    ),
+    "max_words_20000": (_skglove(max_words=20000), "max_words=20000"),
+    "no_early_stopping": (
+        _skglove(early_stopping=False),
+        "all epochs, without early stopping",
     ),
 }
-DEFAULT_SYSTEMS = "tfidf_svc,seed_recipe,skglove,skglove_blog"
+DEFAULT_SYSTEMS = "tfidf_svc,skglove"
 
 
 def _epoch_times(estimator) -> list[float]:
@@ -200,7 +237,24 @@ def run_one(name, seed, data) -> dict:
         "n_epochs": len(epochs) or None,
         "predict_docs_per_s": len(X_test) / predict.seconds,
         "peak_rss_mb": peak_rss_mb(),
+        **_channel_accuracies(estimator, X_test, y_test),
     }
+
+
+def _channel_accuracies(estimator, X_test, y_test) -> dict:
+    """Accuracy of each channel alone, and the fitted weight of the lexical one."""
+    clf = estimator[-1] if hasattr(estimator, "steps") else None
+    if getattr(clf, "mix_", None) is None:
+        return {}
+    mix = clf.mix_.copy()
+    scores = {"lexical_weight": float(mix[0])}
+    try:
+        for key, alone in (("lexical_accuracy", [1, 0]), ("glove_accuracy", [0, 1])):
+            set_mix(clf.model_, alone)
+            scores[key] = accuracy_score(y_test, estimator.predict(X_test))
+    finally:
+        set_mix(clf.model_, mix)
+    return scores
 
 
 def _mean_std(values, fmt):
@@ -225,6 +279,9 @@ def summarize(records: list[dict]) -> list[dict]:
                 "fit": _mean_std([r["fit_s"] for r in runs], ".0f") + " s",
                 "epoch": _mean_std([r["epoch_s"] for r in runs], ".1f"),
                 "epochs": _mean_std([r["n_epochs"] for r in runs], ".0f"),
+                "lexical": _mean_std([r.get("lexical_accuracy") for r in runs], ".3f"),
+                "glove": _mean_std([r.get("glove_accuracy") for r in runs], ".3f"),
+                "weight": _mean_std([r.get("lexical_weight") for r in runs], ".2f"),
                 "predict": _mean_std([r["predict_docs_per_s"] for r in runs], ".0f"),
                 "rss": _mean_std([r["peak_rss_mb"] for r in runs], ".0f"),
             }
@@ -232,12 +289,74 @@ def summarize(records: list[dict]) -> list[dict]:
     return rows
 
 
+def load_task(task: str, archive, max_train=None, max_test=None):
+    """``((X_train, y_train), (X_test, y_test))`` of a task, labels as names."""
+    options, _ = TASKS[task]
+    splits = []
+    for subset, limit in (("train", max_train), ("test", max_test)):
+        if options.get("subjects"):
+            bunch = load_20newsgroups_subjects(subset, archive=archive)
+        else:
+            bunch = load_20newsgroups(subset, archive=archive, remove=options["remove"])
+        names = np.asarray(bunch.target_names)
+        splits.append((bunch.data[:limit], names[bunch.target[:limit]]))
+    return tuple(splits)
+
+
+COLUMNS = [
+    ("system", "system"),
+    ("accuracy", "test accuracy"),
+    ("macro_f1", "macro-F1"),
+    ("lexical", "lexical only"),
+    ("glove", "glove only"),
+    ("weight", "lexical weight"),
+    ("fit", "fit time"),
+    ("epochs", "epochs"),
+    ("predict", "predict docs/s"),
+    ("rss", "peak RSS MB"),
+]
+
+
+def verdicts(task: str, records: list[dict]) -> list[str]:
+    """The defaults against the task's targets and the baseline, in words."""
+    ours = [r for r in records if r["system"] == "skglove"]
+    base = [r for r in records if r["system"] == "tfidf_svc"]
+    if not ours:
+        return []
+    accuracy = statistics.mean(r["accuracy"] for r in ours)
+    target = TASKS[task][1]
+    lines = [
+        f"{task}: skglove {accuracy:.3f}, target >= {target}: "
+        + ("PASS" if accuracy >= target else "FAIL")
+    ]
+    if base:
+        baseline = statistics.mean(r["accuracy"] for r in base)
+        lines.append(
+            f"{task}: skglove {accuracy:.3f} vs TF-IDF + LinearSVC {baseline:.3f} "
+            "in the same run: " + ("PASS" if accuracy > baseline else "FAIL")
+        )
+    if task == "full":
+        fit = statistics.mean(r["fit_s"] for r in ours)
+        rate = statistics.mean(r["predict_docs_per_s"] for r in ours)
+        lines.append(
+            f"{task}: fit {fit:.0f} s, target <= {FIT_SECONDS_TARGET} s: "
+            + ("PASS" if fit <= FIT_SECONDS_TARGET else "FAIL")
+        )
+        lines.append(
+            f"{task}: predict {rate:.0f} posts/s, target >= {PREDICT_RATE_TARGET}: "
+            + ("PASS" if rate >= PREDICT_RATE_TARGET else "FAIL")
+        )
+    return lines
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--archive", help="20news-bydate.tar.gz (default: ../shared/data)"
     )
-    parser.add_argument("--remove", default="", help="e.g. headers,footers,quotes")
+    parser.add_argument(
+        "--tasks", default=",".join(TASKS), help=f"comma list of {', '.join(TASKS)}"
+    )
     parser.add_argument("--seeds", type=int, default=1, help="seeds 0..N-1")
     parser.add_argument(
         "--systems", default=DEFAULT_SYSTEMS, help="comma list; see SYSTEMS"
@@ -252,57 +371,52 @@ def main(argv=None):
     unknown = sorted(set(names) - set(SYSTEMS))
     if unknown:
         parser.error(f"unknown systems {unknown}; choose from {sorted(SYSTEMS)}")
-    remove = tuple(p for p in args.remove.split(",") if p)
+    tasks = [t for t in args.tasks.split(",") if t]
+    unknown = sorted(set(tasks) - set(TASKS))
+    if unknown:
+        parser.error(f"unknown tasks {unknown}; choose from {list(TASKS)}")
 
     archive = find_archive(args.archive)
-    train = load_20newsgroups("train", archive=archive, remove=remove)
-    test = load_20newsgroups("test", archive=archive, remove=remove)
-    names_ = np.asarray(train.target_names)
-    data = (
-        (train.data[: args.max_train], names_[train.target[: args.max_train]]),
-        (test.data[: args.max_test], names_[test.target[: args.max_test]]),
-    )
     load_glove("glove.6B.50d").index  # noqa: B018 - load once, outside the timings
     context = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "remove": list(remove),
-        "n_train": len(data[0][0]),
-        "n_test": len(data[1][0]),
         "skglove": skglove.__version__,
         "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cpus",
     }
-    print(
-        f"20 Newsgroups bydate: {context['n_train']} train, {context['n_test']} test"
-        f" posts; remove={list(remove) or 'nothing'}; seeds 0..{args.seeds - 1}",
-        flush=True,
-    )
-    records = []
-    for seed in range(args.seeds):
-        for name in names:
-            record = {**context, **run_one(name, seed, data)}
-            append_jsonl(args.out, record)
-            records.append(record)
-            print(
-                f"  {name} seed {seed}: accuracy {record['accuracy']:.3f}, "
-                f"fit {record['fit_s']:.0f} s",
-                flush=True,
-            )
-    print()
-    print_table(
-        summarize(records),
-        [
-            ("system", "system"),
-            ("accuracy", "test accuracy"),
-            ("macro_f1", "macro-F1"),
-            ("fit", "fit time"),
-            ("epoch", "s / epoch"),
-            ("epochs", "epochs"),
-            ("predict", "predict docs/s"),
-            ("rss", "peak RSS MB"),
-        ],
-    )
-    by_name = {r["system"]: r for r in summarize(records)}
-    if "seed_recipe" in by_name and "skglove_blog" in by_name:
+    records, summary = [], []
+    for task in tasks:
+        data = load_task(task, archive, args.max_train, args.max_test)
+        print(
+            f"20 Newsgroups bydate, task {task}: {len(data[0][0])} train, "
+            f"{len(data[1][0])} test posts; seeds 0..{args.seeds - 1}",
+            flush=True,
+        )
+        task_records = []
+        for seed in range(args.seeds):
+            for name in names:
+                record = {
+                    **context,
+                    "task": task,
+                    "n_train": len(data[0][0]),
+                    "n_test": len(data[1][0]),
+                    **run_one(name, seed, data),
+                }
+                append_jsonl(args.out, record)
+                task_records.append(record)
+                print(
+                    f"  {name} seed {seed}: accuracy {record['accuracy']:.3f}, "
+                    f"fit {record['fit_s']:.0f} s",
+                    flush=True,
+                )
+        print()
+        print_table(summarize(task_records), COLUMNS)
+        print()
+        records += task_records
+        summary += verdicts(task, task_records)
+    if summary:
+        print("\n".join(summary))
+    by_name = {r["system"] for r in records}
+    if {"seed_recipe", "skglove_blog"} <= by_name:
         ours = [r["epoch_s"] for r in records if r["system"] == "skglove_blog"]
         seed = [r["epoch_s"] for r in records if r["system"] == "seed_recipe"]
         ratio = statistics.mean(ours) / statistics.mean(seed)

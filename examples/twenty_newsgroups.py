@@ -73,6 +73,8 @@ def main(argv=None) -> float:
         f"GloVe covers {coverage['words']:.1%} of the {len(pipe[0].vocabulary_)} "
         f"kept words and {coverage['tokens']:.1%} of their training tokens"
     )
+    table = pipe[-1].model_.get_layer("embedding").get_weights()[0]
+    print(f"the model's frozen table holds {table.shape[0]} x {table.shape[1]} floats")
     with stage("predict", timings):
         predicted = pipe.predict(X_test)
 

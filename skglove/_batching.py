@@ -3,52 +3,38 @@
 Most posts are far shorter than ``max_len``, so a fixed-length batch is mostly
 padding. For networks whose output ignores padding (see
 ``skglove._models.PADDING_INVARIANT``), batches of similar lengths are cropped
-to their longest document: the same function, computed on a fraction of the
-positions. All of it runs in tf.data, with no Python per batch.
+to the columns that hold words: the same function, computed on a fraction of
+the positions. All of it runs in tf.data, with no Python per batch. Keras
+traces its step functions with ``reduce_retracing``, so the many batch shapes
+cost a few traces, not one each.
 """
 
 import numpy as np
 import tensorflow as tf
 
+#: Each length bucket is this much longer than the one before, so a batch
+#: wastes at most a fifth of its positions on padding.
+_BUCKET_GROWTH = 1.25
+_SHORTEST_BUCKET = 8
+
 
 def _bucket_boundaries(max_len: int) -> list[int]:
-    """Doubling lengths from 16: a bucket wastes at most half its positions."""
+    """Lengths from 8 that grow by a quarter, below ``max_len``."""
     boundaries = []
-    length = 16
+    length = float(_SHORTEST_BUCKET)
     while length < max_len:
-        boundaries.append(length)
-        length *= 2
+        if int(length) not in boundaries:
+            boundaries.append(int(length))
+        length *= _BUCKET_GROWTH
     return boundaries
 
 
-def _cropper(min_len: int):
-    """A function that drops all-padding columns at the ends of a batch.
-
-    It keeps at least ``min_len`` columns, rounded up to a power of two: few
-    distinct batch shapes mean few traces of the Keras step functions.
-    """
-
-    def crop(x):
-        max_len = tf.shape(x)[1]
-        used = tf.cast(tf.where(tf.reduce_any(x != 0, axis=0))[:, 0], tf.int32)
-        start = tf.reduce_min(tf.concat([used, [max_len]], 0))
-        end = tf.reduce_max(tf.concat([used + 1, [0]], 0))
-        length = tf.maximum(end - start, min_len)
-        length = _next_power_of_two(length)
-        length = tf.minimum(length, max_len)
-        # Grow towards the padding side: the start if the words end the row.
-        start = tf.where(end - length >= 0, tf.minimum(start, end - length), 0)
-        return x[:, start : start + length]
-
-    return crop
-
-
-def _next_power_of_two(n):
-    """The smallest power of two >= n, for positive int32 tensors."""
-    n = n - 1
-    for shift in (1, 2, 4, 8, 16):
-        n = tf.bitwise.bitwise_or(n, tf.bitwise.right_shift(n, shift))
-    return n + 1
+def _crop(x):
+    """Drop the columns of a batch that hold no word; keep at least one."""
+    used = tf.cast(tf.where(tf.reduce_any(x != 0, axis=0))[:, 0], tf.int32)
+    start = tf.reduce_min(tf.concat([used, [tf.shape(x)[1] - 1]], 0))
+    end = tf.reduce_max(tf.concat([used + 1, [start + 1]], 0))
+    return x[:, start:end]
 
 
 def _lengths(X: np.ndarray) -> np.ndarray:
@@ -61,20 +47,24 @@ def training_dataset(
     sample_weight: np.ndarray | None,
     *,
     batch_size: int,
-    min_len: int,
     shuffle: bool,
     seed: int | None,
+    n_outputs: int = 1,
 ) -> tf.data.Dataset:
     """Batches of ``(x, y[, sample_weight])`` grouped by document length.
 
     Each epoch reshuffles the samples (with ``shuffle``), groups them into
     length buckets, emits a batch whenever a bucket holds ``batch_size`` of
-    them, and crops each batch's padding.
+    them, and crops each batch's padding. With ``n_outputs > 1``, ``y`` is
+    given once to each output of the model.
     """
     arrays = (X, y) if sample_weight is None else (X, y, sample_weight)
-    dataset = tf.data.Dataset.from_tensor_slices(arrays)
+    # Shuffle row numbers, not rows: a buffer of every sample is then small.
+    dataset = tf.data.Dataset.range(len(X))
     if shuffle:
         dataset = dataset.shuffle(len(X), seed=seed, reshuffle_each_iteration=True)
+    tensors = tuple(tf.constant(a) for a in arrays)
+    dataset = dataset.map(lambda i: tuple(tf.gather(t, i) for t in tensors))
     boundaries = _bucket_boundaries(X.shape[1])
     dataset = dataset.bucket_by_sequence_length(
         lambda x, *_: tf.math.count_nonzero(x, dtype=tf.int32),
@@ -82,8 +72,10 @@ def training_dataset(
         bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
         no_padding=True,
     )
-    crop = _cropper(min_len)
-    dataset = dataset.map(lambda x, *rest: (crop(x), *rest))
+    if n_outputs == 1:
+        dataset = dataset.map(lambda x, *rest: (_crop(x), *rest))
+    else:
+        dataset = dataset.map(lambda x, y, *rest: (_crop(x), (y,) * n_outputs, *rest))
     # Each bucket holds the same samples every epoch, so the number of batches
     # is known; telling Keras spares it a warning and gives a full progress bar.
     per_bucket = np.bincount(
@@ -92,21 +84,36 @@ def training_dataset(
     )
     n_batches = int(np.sum(-(-per_bucket // batch_size)))
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(n_batches))
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    return _without_autotune(dataset.prefetch(2))
+
+
+def _without_autotune(dataset: tf.data.Dataset) -> tf.data.Dataset:
+    """Keras drops each epoch's iterator unfinished; with tf.data's autotuning
+    on, dropping one waits for the tuning thread's next wake-up, which was
+    measured at up to 10 s an epoch."""
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return dataset.with_options(options)
 
 
 def predict_by_length(
-    model, X: np.ndarray, *, batch_size: int, min_len: int, verbose: int = 0
-) -> np.ndarray:
-    """``model.predict`` on batches of similar lengths, in the order of ``X``."""
+    model, X: np.ndarray, *, batch_size: int, verbose: int = 0
+) -> np.ndarray | list[np.ndarray]:
+    """``model.predict`` on batches of similar lengths, in the order of ``X``.
+
+    A model with several outputs gives a list, one array per output.
+    """
     order = np.argsort(_lengths(X), kind="stable")
     dataset = (
         tf.data.Dataset.from_tensor_slices(X[order])
         .batch(batch_size)
-        .map(_cropper(min_len))
-        .prefetch(tf.data.AUTOTUNE)
+        .map(_crop)
+        .prefetch(2)
     )
-    sorted_proba = model.predict(dataset, verbose=verbose)
-    proba = np.empty_like(sorted_proba)
-    proba[order] = sorted_proba
-    return proba
+    dataset = _without_autotune(dataset)
+    predicted = model.predict(dataset, verbose=verbose)
+    inverse = np.empty_like(order)
+    inverse[order] = np.arange(len(order))
+    if isinstance(predicted, list):
+        return [p[inverse] for p in predicted]
+    return predicted[inverse]

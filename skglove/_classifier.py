@@ -19,6 +19,8 @@ from keras.src.backend.common import global_state
 from keras.src.random import seed_generator as keras_seed_generator
 from keras.src.random.seed_generator import GLOBAL_SEED_GENERATOR
 from keras.src.utils.rng_utils import GLOBAL_RANDOM_SEED
+from scikeras._utils import route_params
+from scikeras.utils import metric_name
 from scikeras.wrappers import KerasClassifier
 from scipy.sparse import issparse
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -32,48 +34,58 @@ from tensorflow.python.framework import config as tf_config
 
 from ._batching import predict_by_length, training_dataset
 from ._glove import DEFAULT_GLOVE, GloveVectors, load_glove
-from ._models import ARCHITECTURES, PADDING_INVARIANT, build_network, min_length
+from ._ids import FIRST_WORD_ID, OOV_ID
+from ._models import (
+    ARCHITECTURES,
+    OUTPUT,
+    PADDING_INVARIANT,
+    build_network,
+    fit_mix,
+    head_logits,
+    head_losses,
+    set_mix,
+    training_model,
+)
 from ._tf_threads import match_dask_worker
-from ._vectorizer import FIRST_WORD_ID, OOV_ID
 
-__all__ = ["BLOG_PARAMS", "GloveCNNClassifier"]
+__all__ = ["GloveCNNClassifier"]
 
 _log = logging.getLogger(__name__)
 
-#: The Keras blog post's network and training, as ``GloveCNNClassifier``
-#: parameters: ``make_glove_pipeline(**BLOG_PARAMS)`` reproduces the seed recipe.
-BLOG_PARAMS = {
-    "architecture": "blog",
-    "filters": 128,
-    "kernel_size": 5,
-    "pool_size": 5,
-    "dense_units": 128,
-    "dropout": 0.0,
-    "train_missing": False,
-    "trainable_dim": 0,
-    "optimizer": "rmsprop",
-    "learning_rate": None,
-    "epochs": 10,
-    "batch_size": 128,
-    "validation_split": 0.0,
-    "early_stopping": False,
-}
+#: ``train_missing`` learns vectors only for words in this many documents.
+# Words seen in one training document only would learn a row from a single
+# example; they cost an epoch-time share and rarely generalise.
+_MIN_DF_TO_LEARN = 2
 
 
 class GloveCNNClassifier(KerasClassifier):
     """A 1D convnet over frozen GloVe embeddings, as a scikit-learn classifier.
 
     It reads the id sequences of :class:`GloveSequenceVectorizer`. At fit it
-    gathers the GloVe rows of the ids it sees into a small frozen embedding
-    table (the kept vocabulary, not every GloVe row), so a fitted model stays
-    small when pickled. Ids it did not see at fit read as out-of-vocabulary.
+    gathers into a frozen embedding table the GloVe rows of the ids it sees
+    and of the ``unseen_glove_words`` most frequent GloVe words, so that words
+    first met at predict time still have their vectors; other ids read as
+    out-of-vocabulary. A fitted model holds these rows, not the whole source.
 
-    The default network is Kim (2014)'s: frozen GloVe embedding, parallel
-    convolutions of widths 3, 4 and 5 with 128 filters each, max-pooled over
-    the document, dropout 0.5 and a softmax, trained with adam in batches of
-    64 until the loss on a stratified 10% validation split stops improving.
-    On 20 Newsgroups it is far more accurate than the Keras blog's network,
-    which :data:`BLOG_PARAMS` reproduces (see the benchmarks page).
+    The default network has two channels, each with its own softmax:
+
+    - a GloVe channel: the frozen vectors, 256 width-1 convolutions
+      max-pooled over the document's words, and the document's
+      TF-IDF-weighted mean vector, then dropout;
+    - a lexical channel: a trainable class score per kept word, summed with
+      the document's sublinear, L2-normalized TF-IDF weights (a linear model
+      on TF-IDF, as in scikit-learn's ``TfidfVectorizer``, trained with
+      LinearSVC's squared hinge loss), which knows each word by its identity,
+      where the frozen vectors know its meaning.
+
+    Each channel is trained against its own loss, with adam in batches of
+    128, until their summed loss on a stratified 5% validation split stops
+    improving. The output is the softmax of a weighted sum of the lexical
+    scores and the GloVe channel's log-probabilities, with the non-negative
+    weights that give the lowest log-loss on the validation split. Every
+    document with at least one kept word is read by both channels, whatever
+    its length. ``BLOG_PARAMS`` reproduces the Keras
+    blog's network instead (see the benchmarks page).
 
     Parameters
     ----------
@@ -81,13 +93,18 @@ class GloveCNNClassifier(KerasClassifier):
         The GloVe source; must match the vectorizer's. ``None`` learns a
         trainable embedding of ``embedding_dim`` from scratch ("CNN-rand").
     architecture : {"kim", "blog"}, default="kim"
-        The network. ``"blog"`` is the Keras blog's three stacked convolutions.
-        ``"kim"`` is Kim (2014)'s parallel convolutions of several widths, each
-        max-pooled over the document; its output ignores padding, so training
-        and prediction crop each batch to its longest document.
-    filters : int, default=128
+        The network over the GloVe vectors. ``"blog"`` is the Keras blog's
+        three stacked convolutions. ``"kim"`` is Kim (2014)'s parallel
+        convolutions of several widths, each max-pooled over the windows that
+        hold at least one word (so a document shorter than a kernel is still
+        read); its output ignores padding, so training and prediction crop
+        each batch to its longest document.
+    lexical : bool, default=True
+        Put the lexical channel beside the network (see above). ``False``
+        leaves the network alone, as in the Keras blog.
+    filters : int, default=256
         Filters of each convolution.
-    kernel_size : int or tuple of int, default=(3, 4, 5)
+    kernel_size : int or tuple of int, default=1
         Width of each convolution: for ``"kim"``, one parallel convolution per
         width; ``"blog"`` takes a single int (5 in the blog).
     pool_size : int, default=5
@@ -97,35 +114,47 @@ class GloveCNNClassifier(KerasClassifier):
         has 128).
     dropout : float, default=0.5
         Dropout rate before the dense layers.
+    mean_pooling : bool, default=True
+        ``"kim"`` only: pool each document's mean word vector, weighted by
+        sublinear TF-IDF, beside the max-pooled convolutions.
+    unseen_glove_words : int, default=50000
+        How many of the GloVe source's first (most frequent) words the
+        frozen table holds beyond the words seen at fit. The vectorizer's
+        parameter of the same name must let such words through;
+        :func:`make_glove_pipeline` sets both. 0 keeps only the words seen at
+        fit. Each such word costs one row of ``dim`` floats in the model.
     embedding_dim : int, default=50
         Width of the trainable embedding when ``glove=None``; ignored otherwise.
     train_missing : bool, default=True
-        Learn vectors for the kept words that GloVe lacks (they start at
-        zero); every GloVe row stays frozen. ``False`` keeps them at zero, as
-        the Keras blog does.
+        Learn vectors for the kept words that GloVe lacks and that occur in
+        at least two training documents (they start at zero); every GloVe row
+        stays frozen. ``False`` keeps them at zero, as the Keras blog does.
     trainable_dim : int, default=0
         Append this many trainable features, learned from scratch, to every
         word's frozen GloVe vector; 0 for none. The GloVe rows stay frozen.
     optimizer : str or keras.optimizers.Optimizer, default="adam"
         The Keras optimizer.
-    learning_rate : float or None, default=None
+    learning_rate : float or None, default=0.005
         The optimizer's learning rate; ``None`` keeps the optimizer's default.
     loss : str, default="sparse_categorical_crossentropy"
         The Keras loss.
     metrics : list or None, default=None
         Keras metrics recorded in ``history_``; ``None`` records accuracy.
-    epochs : int, default=30
+    epochs : int, default=15
         Training epochs (the most, with ``early_stopping``).
-    batch_size : int, default=64
+    batch_size : int, default=128
         Training and prediction batch size.
-    validation_split : float, default=0.1
+    validation_split : float, default=0.05
         Fraction of the training data held out, stratified by class and
         shuffled with ``random_state``, to report ``val_*`` scores in
         ``history_`` and drive early stopping.
     early_stopping : bool, default=True
         Stop when the validation loss has not improved for ``patience``
-        epochs, and restore the best weights. Needs ``validation_split > 0``.
-    patience : int, default=3
+        epochs, and restore the weights of the best epoch (Keras'
+        ``EarlyStopping(restore_best_weights=True)``, given to
+        ``keras.Model.fit`` with the user's ``callbacks``). Needs
+        ``validation_split > 0``.
+    patience : int, default=2
         Epochs without improvement before early stopping.
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the loss, as in scikit-learn.
@@ -146,9 +175,16 @@ class GloveCNNClassifier(KerasClassifier):
     classes_ : ndarray of shape (n_classes,)
         The class labels.
     history_ : dict of str to list of float
-        Loss and metrics per epoch (``val_*`` with a validation split).
+        Loss and metrics per epoch (``val_*`` with a validation split), as
+        ``keras.Model.fit`` reported them. With the lexical channel, ``loss``
+        is the sum of the channels' losses (``lexical_scores_loss``, a
+        squared hinge, and ``glove_probabilities_loss``), and the metrics
+        (``accuracy``) are those of the combined output with equal weights.
     feature_encoder_ : object
         Maps vectorizer ids to rows of the embedding table.
+    mix_ : ndarray of shape (2,) or None
+        The weights of the lexical and the GloVe channel in the output; None
+        without the lexical channel.
     n_features_in_ : int
         Length of the id sequences seen at fit.
 
@@ -184,11 +220,14 @@ class GloveCNNClassifier(KerasClassifier):
     _parameter_constraints: dict = {
         "glove": [str, os.PathLike, GloveVectors, None],
         "architecture": [StrOptions(set(ARCHITECTURES))],
+        "lexical": ["boolean"],
         "filters": [Interval(Integral, 1, None, closed="left")],
         "kernel_size": [Interval(Integral, 1, None, closed="left"), tuple, list],
         "pool_size": [Interval(Integral, 1, None, closed="left")],
         "dense_units": [Interval(Integral, 0, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
+        "mean_pooling": ["boolean"],
+        "unseen_glove_words": [Interval(Integral, 0, None, closed="left")],
         "embedding_dim": [Interval(Integral, 1, None, closed="left")],
         "train_missing": ["boolean"],
         "trainable_dim": [Interval(Integral, 0, None, closed="left")],
@@ -210,23 +249,26 @@ class GloveCNNClassifier(KerasClassifier):
         glove=DEFAULT_GLOVE,
         *,
         architecture="kim",
-        filters=128,
-        kernel_size=(3, 4, 5),
+        lexical=True,
+        filters=256,
+        kernel_size=1,
         pool_size=5,
         dense_units=0,
         dropout=0.5,
+        mean_pooling=True,
+        unseen_glove_words=50_000,
         embedding_dim=50,
         train_missing=True,
         trainable_dim=0,
         optimizer="adam",
-        learning_rate=None,
+        learning_rate=0.005,
         loss="sparse_categorical_crossentropy",
         metrics=None,
-        epochs=30,
-        batch_size=64,
-        validation_split=0.1,
+        epochs=15,
+        batch_size=128,
+        validation_split=0.05,
         early_stopping=True,
-        patience=3,
+        patience=2,
         class_weight=None,
         random_state=None,
         verbose=0,
@@ -238,11 +280,14 @@ class GloveCNNClassifier(KerasClassifier):
         # scikeras' own __init__ would add model/build_fn/... as parameters.
         self.glove = glove
         self.architecture = architecture
+        self.lexical = lexical
         self.filters = filters
         self.kernel_size = kernel_size
         self.pool_size = pool_size
         self.dense_units = dense_units
         self.dropout = dropout
+        self.mean_pooling = mean_pooling
+        self.unseen_glove_words = unseen_glove_words
         self.embedding_dim = embedding_dim
         self.train_missing = train_missing
         self.trainable_dim = trainable_dim
@@ -283,7 +328,10 @@ class GloveCNNClassifier(KerasClassifier):
 
     @property
     def feature_encoder(self):
-        return _DenseIdEncoder()
+        if self.glove is None or not self.unseen_glove_words:
+            return _DenseIdEncoder()
+        n_rows = min(self.unseen_glove_words, len(load_glove(self.glove)))
+        return _DenseIdEncoder(extra_ids=np.arange(n_rows) + FIRST_WORD_ID)
 
     def fit(self, X, y, sample_weight=None, **kwargs) -> "GloveCNNClassifier":
         """Fit the network to id sequences and labels.
@@ -392,22 +440,40 @@ class GloveCNNClassifier(KerasClassifier):
                 f"y holds a single class ({meta['classes_'].tolist()[0]!r}); a "
                 "classifier needs more than one class"
             )
-        ids = self.feature_encoder_.ids_
+        encoder = self.feature_encoder_
+        ids = encoder.ids_
         if self.glove is None:
             embedding = {"embedding_dim": self.embedding_dim}
         else:
             glove = load_glove(self.glove)
-            # Rows past GloVe's are kept words that GloVe lacks.
-            missing = np.concatenate([[False] * FIRST_WORD_ID, ids - 2 >= len(glove)])
+            # Rows past GloVe's are kept words that GloVe lacks. A vector
+            # learned from one document would only memorize it: the lexical
+            # channel knows such a word already.
+            missing = np.concatenate(
+                [[False] * FIRST_WORD_ID, ids - FIRST_WORD_ID >= len(glove)]
+            )
+            learnable = missing & (encoder.df_ >= _MIN_DF_TO_LEARN)
             embedding = {
                 "embedding_dim": glove.dim,
                 "weights": _embedding_matrix(glove, ids),
-                "trainable_rows": missing if self.train_missing else None,
+                "trainable_rows": learnable if self.train_missing else None,
+            }
+        idf = encoder.idf()
+        if self.architecture == "kim":
+            embedding["mean_idf"] = idf if self.mean_pooling else None
+        lexical = None
+        if self.lexical:
+            seen = FIRST_WORD_ID + encoder.n_seen_
+            # Words not seen at fit carry no lexical evidence, as in TfidfVectorizer.
+            lexical = {
+                "n_words": seen,
+                "idf": np.where(np.arange(len(idf)) < seen, idf, 0),
             }
         model = build_network(
             self.architecture,
             meta["n_features_in_"],
             meta["n_classes_"],
+            lexical=lexical,
             n_ids=FIRST_WORD_ID + len(ids),
             trainable_dim=self.trainable_dim,
             filters=self.filters,
@@ -423,41 +489,114 @@ class GloveCNNClassifier(KerasClassifier):
         model.compile(
             optimizer=optimizer,
             loss=compile_kwargs["loss"],
-            metrics=["accuracy"] if self.metrics is None else compile_kwargs["metrics"],
+            metrics=self._metrics(compile_kwargs),
         )
         return model
 
-    def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, **kwargs):
+    def _metrics(self, compile_kwargs):
+        if self.metrics is None:
+            return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+        return compile_kwargs["metrics"]
+
+    def _fit_keras_model(
+        self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
+    ):
+        # scikeras' own version drops every callback but the user's, and
+        # reseeds the process-global generators; this one gives Keras both.
         self._check_embedding_width()
+        fit_args = route_params(
+            self.get_params(), destination="fit", pass_filter=self._fit_kwargs
+        )
+        fit_args = {k: v for k, v in fit_args.items() if not k.startswith("callbacks")}
+        fit_args.update(kwargs)
+        fit_args.update(epochs=initial_epoch + epochs, initial_epoch=initial_epoch)
+        callbacks = list(self._fit_callbacks)
+        validation = None
         if self.validation_split:
             X, y, sample_weight, validation = self._hold_out(X, y, sample_weight)
-            kwargs = {"validation_split": 0.0, "validation_data": validation, **kwargs}
+            fit_args["validation_split"] = 0.0
         if self.early_stopping:
-            stop = keras.callbacks.EarlyStopping(
-                patience=self.patience, restore_best_weights=True
+            callbacks.append(
+                keras.callbacks.EarlyStopping(
+                    patience=self.patience, restore_best_weights=True
+                )
             )
-            kwargs["callbacks"] = [*self._fit_callbacks, stop]
-        if self.architecture in PADDING_INVARIANT:
-            X, y, sample_weight, kwargs = self._by_length(X, y, sample_weight, kwargs)
-        super()._fit_keras_model(
-            X, y, sample_weight, warm_start=warm_start, epochs=epochs, **kwargs
+        model = self._training_model()
+        x, y_fit, fit_args = self._training_data(
+            model, X, y, sample_weight, validation, fit_args
         )
+        history = model.fit(x=x, y=y_fit, callbacks=callbacks, **fit_args)
+        if not warm_start or not hasattr(self, "history_") or initial_epoch == 0:
+            self.history_ = defaultdict(list)
+        for key, values in history.history.items():
+            self.history_[_history_key(key)] += values
+        self.mix_ = None
+        if len(model.outputs) > 1:
+            self._fit_mix(validation)
 
-    def _by_length(self, X, y, sample_weight, kwargs):
-        """Length-bucketed, padding-cropped datasets in place of the arrays."""
+    def _training_model(self) -> keras.Model:
+        """``model_``, or its layers with one output per trained head."""
+        model = training_model(self.model_)
+        if model is self.model_:
+            return model
+        compile_kwargs = self._get_compile_kwargs()
+        # The combined output is monitored, not trained (loss weight 0).
+        model = keras.Model(
+            model.inputs, [self.model_.output, *model.outputs], name=model.name
+        )
+        n_heads = len(model.outputs) - 1
+        model.compile(
+            optimizer=self.model_.optimizer,
+            loss=[self.model_.loss, *head_losses(self.model_, self.model_.loss)],
+            loss_weights=[0.0] + [1.0] * n_heads,
+            metrics=[self._metrics(compile_kwargs)] + [None] * n_heads,
+        )
+        return model
+
+    def _training_data(self, model, X, y, sample_weight, validation, fit_args):
+        """The arrays or datasets for ``model.fit``, and its other arguments."""
+        n_outputs = len(model.outputs)
+        if self.architecture not in PADDING_INVARIANT:
+            if validation is not None:
+                fit_args["validation_data"] = _repeat_targets(validation, n_outputs)
+            y = y if n_outputs == 1 else [y] * n_outputs
+            return X, y, {**fit_args, "sample_weight": sample_weight}
         batches = {
             "batch_size": self.batch_size,
-            "min_len": min_length(self.kernel_size),
             "seed": None if self.random_state is None else self._random_state,
+            "n_outputs": n_outputs,
         }
         train = training_dataset(X, y, sample_weight, shuffle=self.shuffle, **batches)
-        validation = kwargs.get("validation_data")
         if validation is not None:
-            kwargs["validation_data"] = training_dataset(
+            fit_args["validation_data"] = training_dataset(
                 *validation, *[None] * (3 - len(validation)), shuffle=False, **batches
             )
-        # The dataset holds the weights and does the shuffling.
-        return train, None, None, {**kwargs, "shuffle": False}
+        # The dataset holds the weights and does the batching and shuffling.
+        for key in ("batch_size", "sample_weight"):
+            fit_args.pop(key, None)
+        return train, None, {**fit_args, "shuffle": False}
+
+    def _fit_mix(self, validation) -> None:
+        """Weigh the channels to minimize the log-loss on the validation split;
+        without one, the weights stay as they are (initially 1 and 1)."""
+        if validation is None:
+            self.mix_ = self.model_.get_layer(OUTPUT).mix.numpy()
+            return
+        X, y = validation[0], validation[1]
+        weights = validation[2] if len(validation) > 2 else None
+        labels = _class_codes(y)
+        outputs = self._predict_model(training_model(self.model_), X)
+        logits = head_logits(self.model_, outputs)
+        self.mix_ = fit_mix(logits, labels, sample_weight=weights)
+        set_mix(self.model_, self.mix_)
+
+    def _predict_model(self, model, X, **kwargs):
+        """``model.predict`` on encoded ids, by length where the network allows."""
+        if self.architecture not in PADDING_INVARIANT:
+            return model.predict(X, batch_size=self.batch_size, verbose=self.verbose)
+        return predict_by_length(
+            model, X, batch_size=self.batch_size, verbose=self.verbose
+        )
 
     def _predict_raw(self, X, **kwargs):
         match_dask_worker()
@@ -469,18 +608,12 @@ class GloveCNNClassifier(KerasClassifier):
                 "'fit' before 'predict'"
             )
         X, _ = self._validate_data(X=X)
-        return predict_by_length(
-            self.model_,
-            self.feature_encoder_.transform(X),
-            batch_size=self.batch_size,
-            min_len=min_length(self.kernel_size),
-            verbose=self.verbose,
-        )
+        return self._predict_model(self.model_, self.feature_encoder_.transform(X))
 
     def _hold_out(self, X, y, sample_weight):
         """Split off a stratified validation set, in encoded space."""
         # Ordinal codes of shape (n, 1), or one-hot rows for categorical losses.
-        labels = y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.ravel()
+        labels = _class_codes(y)
         _, counts = np.unique(labels, return_counts=True)
         # Stratify only if every class fits on both sides; on small data
         # train_test_split refuses to, and a plain shuffled split still works.
@@ -543,6 +676,8 @@ class GloveCNNClassifier(KerasClassifier):
             "X_shape": [int(n) for n in self.X_shape_],
             "n_features_in": int(self.n_features_in_),
             "ids": self.feature_encoder_.ids_.tolist(),
+            "n_seen_ids": int(self.feature_encoder_.n_seen_),
+            "mix": None if self.mix_ is None else [float(w) for w in self.mix_],
             "history": {
                 key: [float(v) for v in values] for key, values in self.history_.items()
             },
@@ -574,6 +709,9 @@ class GloveCNNClassifier(KerasClassifier):
             raise ValueError(f"classes {classes!r} are not sorted and unique")
         clf.feature_encoder_ = _DenseIdEncoder()
         clf.feature_encoder_.ids_ = np.asarray(state["ids"], dtype=np.int64)
+        clf.feature_encoder_.n_seen_ = int(state.get("n_seen_ids", len(state["ids"])))
+        mix = state.get("mix")
+        clf.mix_ = None if mix is None else np.asarray(mix, dtype=np.float32)
         clf._random_state = clf.random_state
         clf.model_ = model
         clf._initialize_callbacks()
@@ -596,25 +734,87 @@ class GloveCNNClassifier(KerasClassifier):
 class _DenseIdEncoder(TransformerMixin, BaseEstimator):
     """Map vectorizer ids to consecutive rows of a small embedding table.
 
-    The ids seen at fit, in ascending order, get rows 2, 3, ...; padding stays
-    0, and every other id becomes 1 (out-of-vocabulary).
+    The ids seen at fit, in ascending order, get rows 2, 3, ...; then come
+    ``extra_ids`` that were not seen. Padding stays 0, and every other id
+    becomes 1 (out-of-vocabulary). ``df_`` counts the fit sequences in which
+    each row occurs.
     """
 
+    def __init__(self, extra_ids=None):
+        self.extra_ids = extra_ids
+
     def fit(self, X, y=None):
-        ids = np.unique(X)
-        self.ids_ = ids[ids >= FIRST_WORD_ID].astype(np.int64)
+        X = np.asarray(X)
+        seen = np.unique(X)
+        seen = seen[seen >= FIRST_WORD_ID]
+        extra = np.empty(0, dtype=np.int64)
+        if self.extra_ids is not None:
+            extra = np.setdiff1d(self.extra_ids, seen)
+        self.ids_ = np.concatenate([seen, extra]).astype(np.int64)
+        self.n_seen_ = len(seen)
+        self.n_documents_ = len(X)
+        self.df_ = _document_frequency(
+            self.transform(X), FIRST_WORD_ID + len(self.ids_)
+        )
         return self
 
     def transform(self, X):
         X = np.asarray(X)
-        pos = np.searchsorted(self.ids_, X)
-        found = (
-            self.ids_[np.minimum(pos, len(self.ids_) - 1)] == X
-            if len(self.ids_)
-            else np.zeros(X.shape, dtype=bool)
-        )
-        rows = np.where(found, pos + FIRST_WORD_ID, OOV_ID)
+        if not len(self.ids_):
+            return np.where(X < FIRST_WORD_ID, X, OOV_ID).astype(np.int32)
+        order = np.argsort(self.ids_, kind="stable")
+        ordered = self.ids_[order]
+        pos = np.minimum(np.searchsorted(ordered, X), len(ordered) - 1)
+        rows = np.where(ordered[pos] == X, order[pos] + FIRST_WORD_ID, OOV_ID)
         return np.where(X < FIRST_WORD_ID, X, rows).astype(np.int32)
+
+    def idf(self) -> np.ndarray:
+        """Smoothed idf per row, as ``TfidfVectorizer``'s; 0 for padding and OOV.
+
+        Rows never seen at fit get the idf of a word in no document.
+        """
+        n = self.n_documents_
+        idf = np.log((1 + n) / (1 + self.df_)) + 1
+        idf[:FIRST_WORD_ID] = 0
+        return idf.astype(np.float32)
+
+
+def _document_frequency(rows: np.ndarray, n_rows: int) -> np.ndarray:
+    """In how many sequences (rows of ``rows``) each table row occurs."""
+    ordered = np.sort(rows, axis=1)
+    first = np.ones(ordered.shape, dtype=bool)
+    first[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    return np.bincount(ordered[first], minlength=n_rows)
+
+
+def _class_codes(y: np.ndarray) -> np.ndarray:
+    """Class codes from encoded targets: ordinal (n, 1) or one-hot rows."""
+    codes = y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.ravel()
+    return codes.astype(np.int64)
+
+
+def _repeat_targets(data: tuple, n_outputs: int) -> tuple:
+    """``(X, y[, w])`` with ``y`` given to each of ``n_outputs`` outputs."""
+    if n_outputs == 1:
+        return data
+    return (data[0], [data[1]] * n_outputs, *data[2:])
+
+
+def _history_key(key: str) -> str:
+    """scikeras' name for a Keras history key; the combined output's metrics
+    go by their plain names (``accuracy``), its monitored loss by
+    ``combined_loss``."""
+    prefix = "val_" if key.startswith("val_") else ""
+    name = key[len(prefix) :]
+    if name.startswith(f"{OUTPUT}_"):
+        name = name[len(OUTPUT) + 1 :]
+        name = "combined_loss" if name == "loss" else name
+    if name != "loss" and not name.endswith("_loss"):
+        try:
+            name = metric_name(name)
+        except ValueError:  # a custom metric
+            pass
+    return prefix + name
 
 
 def _log_fit(clf: GloveCNNClassifier, seconds: float) -> None:

@@ -2,6 +2,13 @@
 
 Each builder returns an uncompiled :class:`keras.Model` that maps int32 id
 sequences (rows of an embedding table; 0 is padding) to class probabilities.
+:func:`build_network` can put a lexical channel beside any of them: a
+trainable class score per word, pooled with TF-IDF weights. The two channels
+are trained against their own losses (:func:`training_model`): the lexical
+scores against LinearSVC's squared hinge, the network against the given loss.
+The output is the softmax of a weighted sum of the lexical scores and the log
+of the network's probabilities, with weights fit on held-out data
+(:func:`fit_mix`, :func:`set_mix`).
 """
 
 from collections.abc import Sequence
@@ -10,8 +17,32 @@ from numbers import Integral
 import keras
 import numpy as np
 from keras import layers
+from scipy.optimize import minimize
 
-__all__ = ["ARCHITECTURES", "PADDING_INVARIANT", "build_network"]
+from ._ids import PAD_ID
+from ._layers import ChannelMix, SubsetEmbedding, TfidfPooling, squared_hinge
+
+__all__ = [
+    "ARCHITECTURES",
+    "PADDING_INVARIANT",
+    "build_network",
+    "fit_mix",
+    "head_logits",
+    "head_losses",
+    "heads",
+    "set_mix",
+    "training_model",
+]
+
+#: Name of every network's output layer.
+OUTPUT = "probabilities"
+#: Output layers of the two channels of a network with a lexical channel: the
+#: lexical class scores, and the network's probabilities.
+LEXICAL_HEAD = "lexical_scores"
+GLOVE_HEAD = "glove_probabilities"
+#: Word scores are multiplied by this, so that adam, whose steps have the same
+#: size for every weight, moves the lexical channel as fast as the network.
+_LEXICAL_SCALE = 3.0
 
 
 def _embed(
@@ -39,11 +70,18 @@ def _embed(
     )(ids)
     if trainable_rows is None or not np.any(trainable_rows):
         return x
-    correction = layers.Embedding(
-        n_ids, dim, embeddings_initializer="zeros", name="trainable_rows"
-    )(ids)
-    gate = _row_indicator(ids, trainable_rows, "trainable_rows_gate")
-    return layers.Add()([x, layers.Multiply()([correction, gate])])
+    correction = _subset_embedding(
+        ids, n_ids, np.flatnonzero(trainable_rows), dim, "trainable_rows"
+    )
+    return layers.Add()([x, correction])
+
+
+def _subset_embedding(ids, n_ids: int, rows: np.ndarray, dim: int, name: str):
+    """Zero-initialized trainable vectors for the ids ``rows`` only."""
+    layer = SubsetEmbedding(n_ids, len(rows), dim, name=name)
+    vectors = layer(ids)
+    layer.set_rows(rows)
+    return vectors
 
 
 def _row_indicator(ids, rows: np.ndarray, name: str):
@@ -76,6 +114,7 @@ def build_blog_cnn(
     pool_size: int = 5,
     dense_units: int = 128,
     dropout: float = 0.0,
+    output_name: str = OUTPUT,
 ) -> keras.Model:
     """The convnet of the Keras blog post on pre-trained embeddings.
 
@@ -104,6 +143,8 @@ def build_blog_cnn(
         Width of the hidden Dense layer (128 in the blog); 0 for none.
     dropout : float
         Dropout rate before each Dense layer.
+    output_name : str
+        Name of the softmax layer.
 
     Returns
     -------
@@ -135,7 +176,7 @@ def build_blog_cnn(
         x = layers.Dense(dense_units, activation="relu")(x)
     if dropout:
         x = layers.Dropout(dropout)(x)
-    outputs = layers.Dense(n_classes, activation="softmax", name="probabilities")(x)
+    outputs = layers.Dense(n_classes, activation="softmax", name=output_name)(x)
     return keras.Model(ids, outputs, name="blog_cnn")
 
 
@@ -152,22 +193,27 @@ def build_kim_cnn(
     kernel_size: int | Sequence[int] = (3, 4, 5),
     dense_units: int = 0,
     dropout: float = 0.5,
+    mean_idf: np.ndarray | None = None,
     pool_size: int | None = None,
+    output_name: str = OUTPUT,
 ) -> keras.Model:
     """Kim (2014)'s convnet: parallel convolutions, each max-pooled over time.
 
     One Conv1D(relu) per kernel width, each reduced by a global max over the
-    windows that lie wholly inside the document, concatenated, then Dropout
-    and a softmax (with a hidden Dense layer first if ``dense_units > 0``).
-    Windows that touch padding are excluded, so the output does not depend on
-    how much padding surrounds a document: the input length is free, and
-    batches can be cropped to their longest document.
+    windows that hold at least one word of the document, concatenated, then
+    Dropout and a softmax (with a hidden Dense layer first if
+    ``dense_units > 0``). Each document is read as if ``width - 1`` zero
+    vectors stood on either side of its words, so a document shorter than a
+    kernel is still read by it (a one-word document by every window that
+    holds its word). Windows of padding alone are left out, so the output
+    does not depend on how much padding surrounds a document: the input
+    length is free, and batches can be cropped to their longest document.
 
     Parameters
     ----------
     seq_len : int or None
-        The vectorizer's ``max_len``, checked against the widest kernel; the
-        model itself takes sequences of any length.
+        Ignored: the model takes sequences of any length. Accepted so that
+        every architecture takes the same arguments.
     n_classes : int
         Number of output classes.
     n_ids, embedding_dim, weights, trainable_rows, trainable_dim
@@ -180,39 +226,74 @@ def build_kim_cnn(
         Width of an optional hidden Dense layer; 0 for none.
     dropout : float
         Dropout rate before the output layer.
+    mean_idf : ndarray of shape (n_ids,) or None
+        If given, the document's mean word vector, weighted by sublinear
+        TF-IDF with these idf values, joins the max-pooled features.
     pool_size : None
         Ignored; accepted so that every architecture takes the same keywords.
+    output_name : str
+        Name of the softmax layer.
 
     Returns
     -------
     keras.Model
         The uncompiled model.
     """
-    widths = _widths(kernel_size)
-    if seq_len is not None and seq_len < max(widths):
-        raise ValueError(
-            f"architecture 'kim' with kernel_size={kernel_size!r} needs sequences "
-            f"of at least {max(widths)} ids, got max_len={seq_len}"
-        )
     ids = keras.Input(shape=(None,), dtype="int32", name="ids")
+    is_word = _row_indicator(ids, np.arange(n_ids) != PAD_ID, "is_word")
     x = _embed(ids, n_ids, embedding_dim, weights, trainable_rows, trainable_dim)
-    is_padding = _row_indicator(ids, np.arange(n_ids) == 0, "padding")
+    # Padding must read as zeros, whatever trainable rows id 0 may have.
+    x = layers.Multiply(name="words_only")([x, is_word])
     pooled = []
-    for width in widths:
-        windows = layers.Conv1D(filters, width, activation="relu")(x)
+    for width in _widths(kernel_size):
+        windows = layers.Conv1D(filters, width, activation="relu")(_pad(x, width))
         # relu output is >= 0, so zeroing a window removes it from the max.
-        touches_padding = layers.MaxPooling1D(width, strides=1)(is_padding)
-        windows = layers.Subtract()(
-            [windows, layers.Multiply()([windows, touches_padding])]
-        )
+        has_word = layers.MaxPooling1D(width, strides=1)(_pad(is_word, width))
+        windows = layers.Multiply()([windows, has_word])
         pooled.append(layers.GlobalMaxPooling1D()(windows))
+    if mean_idf is not None:
+        pooled.append(_tfidf_pool(ids, x, mean_idf, "l1", "tfidf_mean"))
     x = layers.Concatenate()(pooled) if len(pooled) > 1 else pooled[0]
     if dense_units:
         x = layers.Dropout(dropout)(x)
         x = layers.Dense(dense_units, activation="relu")(x)
     x = layers.Dropout(dropout)(x)
-    outputs = layers.Dense(n_classes, activation="softmax", name="probabilities")(x)
+    outputs = layers.Dense(n_classes, activation="softmax", name=output_name)(x)
     return keras.Model(ids, outputs, name="kim_cnn")
+
+
+def _tfidf_pool(ids, vectors, idf: np.ndarray, norm: str, name: str):
+    pool = TfidfPooling(len(idf), norm=norm, name=name)
+    pooled = pool([ids, vectors])
+    pool.set_weights([np.asarray(idf, dtype=np.float32)])
+    return pooled
+
+
+def _with_lexical_channel(
+    network: keras.Model, *, n_words: int, idf: np.ndarray
+) -> keras.Model:
+    """``network`` beside a trainable class score per word, TF-IDF pooled.
+
+    Ids below ``n_words`` have a score vector, learned from zero; the others
+    (words met only after fit) score nothing, and an idf of zero keeps them
+    out of the TF-IDF norm as well, as in scikit-learn's ``TfidfVectorizer``.
+    The document's scores are a linear model on its L2-normalized sublinear
+    TF-IDF vector.
+    """
+    ids = network.inputs[0]
+    n_classes = network.output_shape[-1]
+    scores = _subset_embedding(
+        ids, len(idf), np.arange(n_words), n_classes, "word_scores"
+    )
+    scores = layers.Rescaling(_LEXICAL_SCALE, name="word_scores_scale")(scores)
+    lexical = _tfidf_pool(ids, scores, idf, "l2", LEXICAL_HEAD)
+    outputs = ChannelMix([False, True], name=OUTPUT)([lexical, network.output])
+    return keras.Model(ids, outputs, name=f"{network.name}_lexical")
+
+
+def _pad(x, width: int):
+    """``width - 1`` zero steps on both sides, for windows that overhang."""
+    return layers.ZeroPadding1D(width - 1)(x) if width > 1 else x
 
 
 #: Architecture names accepted by ``GloveCNNClassifier(architecture=...)``.
@@ -225,12 +306,116 @@ def _widths(kernel_size) -> tuple[int, ...]:
     return (kernel_size,) if isinstance(kernel_size, Integral) else tuple(kernel_size)
 
 
-def min_length(kernel_size) -> int:
-    """The shortest sequence a padding-invariant network can take: its widest
-    kernel."""
-    return max(_widths(kernel_size))
+def build_network(
+    architecture: str,
+    seq_len: int,
+    n_classes: int,
+    *,
+    lexical: dict | None = None,
+    **params,
+) -> keras.Model:
+    """Build the named architecture; see :data:`ARCHITECTURES`.
+
+    ``lexical``, if given, holds ``n_words`` and ``idf`` for a lexical channel
+    beside the network (see :func:`_with_lexical_channel`).
+    """
+    if lexical is None:
+        return ARCHITECTURES[architecture](seq_len, n_classes, **params)
+    network = ARCHITECTURES[architecture](
+        seq_len, n_classes, output_name=GLOVE_HEAD, **params
+    )
+    return _with_lexical_channel(network, **lexical)
 
 
-def build_network(architecture: str, seq_len: int, n_classes: int, **params):
-    """Build the named architecture; see :data:`ARCHITECTURES`."""
-    return ARCHITECTURES[architecture](seq_len, n_classes, **params)
+def heads(model: keras.Model) -> list[str]:
+    """Names of the output layers that are trained, each against the labels."""
+    names = {layer.name for layer in model.layers}
+    return [LEXICAL_HEAD, GLOVE_HEAD] if LEXICAL_HEAD in names else [OUTPUT]
+
+
+def training_model(model: keras.Model) -> keras.Model:
+    """The same layers with one output per head, for ``fit``.
+
+    A network with a lexical channel trains each channel against its own
+    loss, so that neither learns only what the other leaves unexplained.
+    """
+    names = heads(model)
+    if names == [OUTPUT]:
+        return model
+    outputs = [model.get_layer(name).output for name in names]
+    return keras.Model(model.inputs, outputs, name=f"{model.name}_heads")
+
+
+def fit_mix(logits, labels, sample_weight=None, alpha: float = 1e-3) -> np.ndarray:
+    """Non-negative weights ``w`` of each head's logits, such that
+    ``softmax(sum_i w_i * logits_i)`` has the lowest log-loss on ``labels``,
+    plus ``alpha / 2 * |w|^2``.
+
+    The objective is convex in ``w``, so L-BFGS-B finds the best weights: they
+    weigh the heads and set the temperature of the result at once. The
+    penalty keeps them finite when a head separates the held-out samples,
+    where the log-loss alone would drive the probabilities to 0 and 1.
+
+    Parameters
+    ----------
+    logits : list of ndarrays of shape (n_samples, n_classes)
+        Each head's class scores (log-probabilities for a probabilistic head)
+        on held-out samples.
+    labels : ndarray of shape (n_samples,)
+        The held-out class codes.
+    sample_weight : ndarray of shape (n_samples,) or None
+        Weights of the held-out samples in the log-loss.
+    alpha : float, default=1e-3
+        Strength of the L2 penalty on ``w``, against the mean log-loss.
+
+    Returns
+    -------
+    ndarray of shape (n_heads,)
+    """
+    logits = np.stack([np.asarray(z, dtype=np.float64) for z in logits])
+    labels = np.asarray(labels)
+    rows = np.arange(len(labels))
+    weights = np.ones(len(labels)) if sample_weight is None else sample_weight
+    weights = np.asarray(weights, dtype=np.float64) / np.sum(weights)
+
+    def loss_and_gradient(w):
+        z = np.tensordot(w, logits, axes=1)
+        z -= z.max(axis=1, keepdims=True)
+        proba = np.exp(z)
+        proba /= proba.sum(axis=1, keepdims=True)
+        loss = -np.sum(weights * np.log(np.maximum(proba[rows, labels], 1e-300)))
+        # d(-log p_y)/dz = p - onehot(y), and dz/dw_i = logits_i.
+        residual = proba
+        residual[rows, labels] -= 1
+        gradient = np.einsum("n,hnc,nc->h", weights, logits, residual)
+        return loss + alpha / 2 * w @ w, gradient + alpha * w
+
+    start = np.ones(len(logits))
+    result = minimize(
+        loss_and_gradient,
+        start,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(0, None)] * len(logits),
+    )
+    return result.x.astype(np.float32)
+
+
+def head_losses(model: keras.Model, loss) -> list:
+    """The loss of each head of :func:`heads`: the lexical scores are a
+    LinearSVC's, trained with its squared hinge; the network uses ``loss``."""
+    return [squared_hinge if name == LEXICAL_HEAD else loss for name in heads(model)]
+
+
+def head_logits(model: keras.Model, outputs) -> list[np.ndarray]:
+    """Each head's output of :func:`training_model` as class logits: the
+    lexical scores as they are, the network's probabilities by their log."""
+    return [
+        out if name == LEXICAL_HEAD else np.log(np.maximum(out, 1e-12))
+        for name, out in zip(heads(model), outputs, strict=True)
+    ]
+
+
+def set_mix(model: keras.Model, weights) -> None:
+    """Set the weights with which the heads' probabilities are combined."""
+    model.get_layer(OUTPUT).mix.assign(np.asarray(weights, dtype=np.float32))

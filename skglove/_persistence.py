@@ -215,7 +215,7 @@ def load(
     >>> path = os.path.join(tmp.name, "vectorizer.skglove")
     >>> skglove.save(vec, path)
     >>> skglove.load(path).transform(["the dog sat"]).tolist()
-    [[0, 0, 2, 3225]]
+    [[0, 2, 2928, 3225]]
     >>> tmp.cleanup()
     """
     path = Path(path)

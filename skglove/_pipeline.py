@@ -6,7 +6,30 @@ from ._classifier import GloveCNNClassifier
 from ._glove import DEFAULT_GLOVE
 from ._vectorizer import GloveSequenceVectorizer
 
-__all__ = ["make_glove_pipeline"]
+__all__ = ["BLOG_PARAMS", "make_glove_pipeline"]
+
+#: The Keras blog post's vocabulary, network and training, as parameters of
+#: :func:`make_glove_pipeline`, which reproduces the seed recipe with them.
+BLOG_PARAMS = {
+    "max_words": 20000,
+    "unseen_glove_words": 0,
+    "architecture": "blog",
+    "lexical": False,
+    "filters": 128,
+    "kernel_size": 5,
+    "pool_size": 5,
+    "dense_units": 128,
+    "dropout": 0.0,
+    "mean_pooling": False,
+    "train_missing": False,
+    "trainable_dim": 0,
+    "optimizer": "rmsprop",
+    "learning_rate": None,
+    "epochs": 10,
+    "batch_size": 128,
+    "validation_split": 0.0,
+    "early_stopping": False,
+}
 
 
 def make_glove_pipeline(glove=DEFAULT_GLOVE, **params) -> Pipeline:

@@ -3,6 +3,7 @@
 import logging
 import os
 from collections.abc import Iterable
+from functools import lru_cache
 from itertools import chain
 from numbers import Integral
 from typing import NamedTuple
@@ -15,6 +16,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._glove import DEFAULT_GLOVE, GloveVectors, load_glove
+from ._ids import FIRST_WORD_ID, OOV_ID, PAD_ID
 
 __all__ = ["KERAS_FILTERS", "GloveSequenceVectorizer"]
 
@@ -22,11 +24,6 @@ _log = logging.getLogger(__name__)
 
 #: The characters Keras' ``Tokenizer`` replaces by spaces before splitting.
 KERAS_FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'
-
-PAD_ID = 0
-OOV_ID = 1
-#: The first id that stands for a word; 0 is padding and 1 out-of-vocabulary.
-FIRST_WORD_ID = 2
 
 
 class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
@@ -37,7 +34,10 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
     the ``max_words - 1`` most frequent training words (ties in first-seen
     order), drop every other word, then pad or truncate to ``max_len`` as
     ``pad_sequences`` does (both ``"pre"`` by default, so the last ``max_len``
-    words are kept).
+    words are kept). One addition, which ``unseen_glove_words=0`` turns off: a
+    word outside the kept vocabulary that is among the GloVe source's first
+    ``unseen_glove_words`` words keeps its GloVe id, so that a word first met
+    after fit still reaches the classifier's frozen vector for it.
 
     Ids form a fixed feature space that does not depend on the training data,
     in the spirit of :class:`~sklearn.feature_extraction.text.HashingVectorizer`:
@@ -57,11 +57,11 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
         classifier that learns its embedding from scratch.
     max_len : int, default=1000
         Length of every output sequence.
-    max_words : int or None, default=20000
+    max_words : int or None, default=None
         Keras' ``num_words``: only words whose frequency rank gives them an index
         below ``max_words`` are kept, that is the ``max_words - 1`` most frequent
         words (``max_words - 2`` when ``oov_token`` is set, since the marker
-        takes an index). ``None`` keeps every training word.
+        takes an index). ``None`` keeps every training word, as Keras does.
     lowercase : bool, default=True
         Convert documents to lowercase before tokenizing.
     filter_chars : str, default=KERAS_FILTERS
@@ -77,6 +77,12 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
         The out-of-vocabulary policy. ``None`` drops words outside the kept
         vocabulary, as Keras does by default. A string keeps their positions
         with id ``1``; :meth:`inverse_transform` shows them as this string.
+    unseen_glove_words : int, default=50000
+        Words outside the kept vocabulary that are among the first (most
+        frequent) ``unseen_glove_words`` words of the GloVe source map to
+        their GloVe id instead of following ``oov_token``. Use the
+        classifier's value (:func:`make_glove_pipeline` sets both); 0 follows
+        Keras exactly. Ignored when ``glove=None``.
 
     Attributes
     ----------
@@ -117,6 +123,7 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
         "padding": [StrOptions({"pre", "post"})],
         "truncating": [StrOptions({"pre", "post"})],
         "oov_token": [str, None],
+        "unseen_glove_words": [Interval(Integral, 0, None, closed="left")],
     }
 
     def __init__(
@@ -124,12 +131,13 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
         glove=DEFAULT_GLOVE,
         *,
         max_len=1000,
-        max_words=20000,
+        max_words=None,
         lowercase=True,
         filter_chars=KERAS_FILTERS,
         padding="pre",
         truncating="pre",
         oov_token=None,
+        unseen_glove_words=50_000,
     ):
         self.glove = glove
         self.max_len = max_len
@@ -139,6 +147,7 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
         self.padding = padding
         self.truncating = truncating
         self.oov_token = oov_token
+        self.unseen_glove_words = unseen_glove_words
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, raw_documents: Iterable[str], y=None) -> "GloveSequenceVectorizer":
@@ -222,6 +231,13 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
         words = {i: w for w, i in self.vocabulary_.items()}
         words[OOV_ID] = "<OOV>" if self.oov_token is None else self.oov_token
         unknown = np.setdiff1d(X, [PAD_ID, *words])
+        if unknown.size and self.glove is not None and self.unseen_glove_words:
+            glove_words = load_glove(self.glove).words
+            n_rows = min(self.unseen_glove_words, len(glove_words))
+            rows = unknown - FIRST_WORD_ID
+            readable = (rows >= 0) & (rows < n_rows)
+            words.update((i, glove_words[i - FIRST_WORD_ID]) for i in unknown[readable])
+            unknown = unknown[~readable]
         if unknown.size:
             raise ValueError(
                 f"X holds {unknown.size} id(s) outside this vectorizer's "
@@ -339,13 +355,23 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
             [w.encode("utf-8", "surrogatepass") for w in self.vocabulary_],
             pa.large_binary(),
         )
-        position = pc.index_in(tokens.flat, value_set=words).fill_null(-1).to_numpy()
+        position = np.array(pc.index_in(tokens.flat, value_set=words).fill_null(-1))
         # One spare slot at the end: position -1 reads it as OOV.
         ids = np.fromiter(
             chain(self.vocabulary_.values(), [OOV_ID]),
             dtype=np.int64,
             count=len(self.vocabulary_) + 1,
         )[position]
+        if self.glove is not None and self.unseen_glove_words:
+            unknown = np.flatnonzero(position < 0)
+            rows = _glove_rows(
+                pc.take(tokens.flat, pa.array(unknown)),
+                load_glove(self.glove),
+                self.unseen_glove_words,
+            )
+            found = rows >= 0
+            ids[unknown[found]] = rows[found] + FIRST_WORD_ID
+            position[unknown[found]] = 0  # any value >= 0: a word with an id
         doc = tokens.doc
         if self.oov_token is None:
             known = position >= 0
@@ -353,6 +379,21 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
         return _pad(
             ids, doc, tokens.n_documents, self.max_len, self.padding, self.truncating
         )
+
+
+def _glove_rows(tokens: pa.Array, glove: GloveVectors, n_words: int) -> np.ndarray:
+    """The GloVe row of each token among the first ``n_words`` rows, else -1."""
+    head = _glove_head(glove, n_words)
+    return pc.index_in(tokens, value_set=head).fill_null(-1).to_numpy()
+
+
+@lru_cache(maxsize=4)
+def _glove_head(glove: GloveVectors, n_words: int) -> pa.Array:
+    """The first ``n_words`` GloVe words as Arrow binary, built once per source."""
+    return pa.array(
+        [w.encode("utf-8", "surrogatepass") for w in glove.words[:n_words]],
+        pa.large_binary(),
+    )
 
 
 class _Tokens(NamedTuple):

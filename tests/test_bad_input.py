@@ -218,11 +218,13 @@ def test_generator_and_series_work_like_lists(tiny_glove, fitted, posts):
 
 def test_empty_documents_at_predict_read_as_all_padding(fitted):
     # A document without kept words becomes a row of padding ids, like Keras'
-    # pad_sequences of an empty list; every such row gets the same output.
+    # pad_sequences of an empty list; every such row gets the same output (up
+    # to float rounding, which may differ with a row's place in its batch).
     proba = fitted.predict_proba(["", "   ", "?!.", "\x00 zzzz unknownword"])
-    np.testing.assert_array_equal(proba, np.repeat(proba[:1], 4, axis=0))
+    assert (fitted[0].transform(["?!.", "\x00 zzzz unknownword"]) == 0).all()
+    np.testing.assert_allclose(proba, np.repeat(proba[:1], 4, axis=0), rtol=1e-6)
     padding = np.zeros((1, TINY_MAX_LEN), dtype=np.int32)
-    np.testing.assert_array_equal(proba[:1], fitted[-1].predict_proba(padding))
+    np.testing.assert_allclose(proba[:1], fitted[-1].predict_proba(padding), rtol=1e-6)
 
 
 def test_glove_dimension_change_on_warm_start(fitted_copy, posts, glove_4d):

@@ -1,6 +1,7 @@
 """The benchmark scripts run end to end on the synthetic archive."""
 
 import json
+import statistics
 import sys
 from pathlib import Path
 
@@ -21,34 +22,59 @@ def benchmarks_on_path(monkeypatch):
         sys.modules.pop(name, None)
 
 
-def test_bench_20newsgroups_smoke(benchmarks_on_path, synthetic_archive, tmp_path):
+def test_bench_20newsgroups_smoke(
+    benchmarks_on_path, synthetic_archive, tmp_path, capsys
+):
     import bench_20newsgroups
 
     out = tmp_path / "runs.jsonl"
+    systems = ["tfidf_svc", "skglove", "seed_recipe", "skglove_blog"]
     records = bench_20newsgroups.main(
         [
             "--archive",
             str(synthetic_archive),
+            "--tasks",
+            "subjects,full",
             "--systems",
-            "tfidf_svc,seed_recipe,skglove_blog",
+            ",".join(systems),
             "--seeds",
-            "2",
+            "1",
             "--out",
             str(out),
         ]
     )
-    assert [r["system"] for r in records] == [
-        "tfidf_svc",
-        "seed_recipe",
-        "skglove_blog",
-    ] * 2
+    assert [(r["task"], r["system"]) for r in records] == [
+        (task, name) for task in ("subjects", "full") for name in systems
+    ]
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert [line["system"] for line in lines] == [r["system"] for r in records]
     for record in records:
         assert 0 <= record["accuracy"] <= 1
         assert record["fit_s"] > 0 and record["peak_rss_mb"] > 0
-    keras_rows = [r for r in records if r["system"] != "tfidf_svc"]
-    assert all(r["n_epochs"] == 10 and r["epoch_s"] > 0 for r in keras_rows)
+    blog_rows = [r for r in records if r["system"] in ("seed_recipe", "skglove_blog")]
+    assert all(r["n_epochs"] == 10 and r["epoch_s"] > 0 for r in blog_rows)
+    for record in records:
+        if record["system"] == "skglove":
+            # Early stopping can end the run before the 15 epochs.
+            assert 1 <= record["n_epochs"] <= 15
+            assert 0 <= record["lexical_accuracy"] <= 1
+            assert 0 <= record["glove_accuracy"] <= 1
+            assert record["lexical_weight"] >= 0
+    printed = capsys.readouterr().out
+    for task in ("subjects", "full"):
+        assert f"{task}: skglove" in printed
+        assert (
+            f"{task}: skglove {{:.3f}} vs TF-IDF".format(
+                statistics.mean(
+                    r["accuracy"]
+                    for r in records
+                    if r["task"] == task and r["system"] == "skglove"
+                )
+            )
+            in printed
+        )
+    assert "full: fit" in printed and "full: predict" in printed
+    assert "epoch time, skglove_blog / seed_recipe" in printed
 
 
 def test_bench_vectorizer_smoke(benchmarks_on_path, synthetic_archive):

@@ -2,16 +2,24 @@
 
 import random
 
+import keras
 import numpy as np
 import pytest
-from conftest import TINY_MAX_LEN, TINY_NET
+from conftest import TINY_MAX_LEN, TINY_NET, TOPICS
+from keras.callbacks import EarlyStopping
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import StratifiedKFold, check_cv
 from sklearn.utils import get_tags
 
-from skglove import GloveCNNClassifier, GloveSequenceVectorizer, load_glove
+from skglove import (
+    GloveCNNClassifier,
+    GloveSequenceVectorizer,
+    load_glove,
+    make_glove_pipeline,
+)
 from skglove._classifier import _DenseIdEncoder
+from skglove._models import fit_mix, training_model
 
 
 @pytest.fixture(scope="module")
@@ -76,9 +84,20 @@ def test_embedding_is_frozen_glove(tiny_glove, ids):
     np.testing.assert_array_equal(layer.get_weights()[0], table)
 
 
-def test_table_holds_only_seen_ids(fitted, ids):
-    X, _ = ids
-    assert len(fitted.feature_encoder_.ids_) == len(np.unique(X[X >= 2]))
+def test_table_holds_seen_ids_then_the_first_unseen_glove_rows(tiny_glove, ids):
+    X, y = ids
+    seen = np.unique(X[X >= 2])
+    for n_unseen, n_extra in ((0, 0), (42, 0), (43, 1), (10**6, 1)):
+        clf = GloveCNNClassifier(
+            tiny_glove, unseen_glove_words=n_unseen, random_state=0, **TINY_NET
+        ).fit(X, y)
+        ids_ = clf.feature_encoder_.ids_
+        # The tiny GloVe file has 43 rows; the posts use 42 of them and two
+        # words GloVe lacks (ids 45, 46), so only its last row (id 44) is new.
+        np.testing.assert_array_equal(ids_[: len(seen)], seen)
+        np.testing.assert_array_equal(ids_[len(seen) :], [44][:n_extra])
+        rows = clf.model_.get_layer("embedding").get_weights()[0]
+        assert len(rows) == 2 + len(seen) + n_extra
 
 
 def test_cnn_rand_trains_its_embedding(ids):
@@ -274,3 +293,223 @@ def test_kim_with_weights_validation_and_missing_words(tiny_glove, ids):
 def test_bad_kernel_size_tuple(tiny_glove, ids):
     with pytest.raises(ValueError, match="'kernel_size' parameter"):
         GloveCNNClassifier(tiny_glove, architecture="kim", kernel_size=(3, 0)).fit(*ids)
+
+
+# --- Short documents: every document with a kept word is read by its words.
+
+SHORT_TOPICS = {topic: words for topic, words in TOPICS.items() if topic != "med"}
+
+
+def _short_posts(n=120, seed=0, words_from=slice(0, 10)):
+    """Posts of 1 to 7 words of one topic each (the issue's sports/tech case)."""
+    rng = np.random.default_rng(seed)
+    docs, labels = [], []
+    for i in range(n):
+        topic = list(SHORT_TOPICS)[i % 2]
+        length = int(rng.integers(1, 8))
+        docs.append(" ".join(rng.choice(SHORT_TOPICS[topic][words_from], length)))
+        labels.append(topic)
+    return docs, np.asarray(labels)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},  # the defaults: kernel widths 1 and 2, lexical channel
+        {"kernel_size": (3, 4, 5)},
+        {"kernel_size": (3, 4, 5), "lexical": False, "mean_pooling": False},
+        {"kernel_size": 5, "lexical": False, "mean_pooling": False},
+    ],
+    ids=["defaults", "kim345", "kim345-glove-only", "kim5-max-only"],
+)
+def test_one_word_documents_follow_their_words(tiny_glove, params):
+    docs, labels = _short_posts()
+    pipe = make_glove_pipeline(
+        glove=tiny_glove,
+        max_len=20,
+        filters=16,
+        epochs=25,
+        batch_size=16,
+        validation_split=0.0,
+        early_stopping=False,
+        random_state=0,
+        **params,
+    ).fit(docs, labels)
+    for topic, words in SHORT_TOPICS.items():
+        for length in range(1, 7):
+            # A document of `length` words of one topic, for every start word.
+            for start in range(len(words)):
+                doc = " ".join(np.roll(words, -start)[:length])
+                assert pipe.predict([doc])[0] == topic, (doc, params)
+    one_word = pipe.predict_proba([words[0] for words in SHORT_TOPICS.values()])
+    assert not np.allclose(one_word[0], one_word[1], atol=0.05)
+
+
+def test_unseen_glove_words_are_read_by_their_vectors(tiny_glove):
+    # Train on the first 6 words of each topic; ask about the other 4, which
+    # only the GloVe rows know.
+    docs, labels = _short_posts(words_from=slice(0, 6))
+    params = dict(
+        glove=tiny_glove,
+        max_len=20,
+        filters=16,
+        epochs=25,
+        batch_size=16,
+        validation_split=0.0,
+        early_stopping=False,
+        random_state=0,
+    )
+    pipe = make_glove_pipeline(**params).fit(docs, labels)
+    unseen = [w for words in SHORT_TOPICS.values() for w in words[6:]]
+    assert not set(unseen) & set(pipe[0].vocabulary_)
+    expected = [t for t, words in SHORT_TOPICS.items() for _ in words[6:]]
+    assert (pipe.predict(unseen) == expected).mean() >= 0.9
+    # Without the rows, the same words are dropped and every answer is one.
+    keras_only = make_glove_pipeline(**params, unseen_glove_words=0)
+    keras_only.fit(docs, labels)
+    assert len(np.unique(keras_only.predict_proba(unseen).round(5), axis=0)) == 1
+
+
+# --- Callbacks reach keras.Model.fit, and early stopping stops there.
+
+
+class _Recorder(keras.callbacks.Callback):
+    """Keeps each epoch's logs and every weight of the model at its end."""
+
+    def on_train_begin(self, logs=None):
+        self.logs, self.weights = [], []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.logs.append(dict(logs))
+        self.weights.append({v.path: v.numpy() for v in self.model.weights})
+
+
+@pytest.fixture
+def keras_fit_calls(monkeypatch):
+    """Every call of keras.Model.fit: the model and the callbacks it received."""
+    calls = []
+    original = keras.Model.fit
+
+    def spy(model, *args, **kwargs):
+        calls.append({"model": model, "callbacks": list(kwargs.get("callbacks") or [])})
+        return original(model, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "fit", spy)
+    return calls
+
+
+def _noisy_labels(ids):
+    """Labels that do not depend on the posts: the validation loss must rise."""
+    X, _ = ids
+    return X, np.random.default_rng(0).choice(["a", "b", "c"], len(X))
+
+
+@pytest.mark.parametrize("lexical", [True, False])
+def test_early_stopping_stops_in_keras_and_restores_the_best_epoch(
+    tiny_glove, ids, keras_fit_calls, lexical
+):
+    X, y = _noisy_labels(ids)
+    recorder = _Recorder()
+    clf = GloveCNNClassifier(
+        tiny_glove,
+        lexical=lexical,
+        filters=16,
+        epochs=40,
+        batch_size=8,
+        learning_rate=0.05,
+        validation_split=0.3,
+        patience=2,
+        callbacks=[recorder],
+        random_state=0,
+    ).fit(X, y)
+    (call,) = keras_fit_calls
+    stoppers = [c for c in call["callbacks"] if isinstance(c, EarlyStopping)]
+    assert len(stoppers) == 1 and stoppers[0].restore_best_weights
+    assert stoppers[0].patience == 2 and stoppers[0].monitor == "val_loss"
+    assert recorder in call["callbacks"]
+    # Keras ran until the validation loss had not improved for 2 epochs.
+    val_loss = [logs["val_loss"] for logs in recorder.logs]
+    best = int(np.argmin(val_loss))
+    assert len(val_loss) == best + 3 < 40
+    assert clf.history_["val_loss"] == pytest.approx(val_loss)
+    # The weights after fit are those at the end of the best epoch (but the
+    # channels' mix, which is fit after training).
+    final = {v.path: v.numpy() for v in clf.model_.weights}
+    assert len(final) == len(recorder.weights[best])
+    for path, value in recorder.weights[best].items():
+        if path == "probabilities/mix":
+            continue
+        np.testing.assert_array_equal(final[path], value, err_msg=path)
+    assert any(not np.array_equal(final[p], v) for p, v in recorder.weights[-1].items())
+
+
+def test_without_early_stopping_every_epoch_runs(tiny_glove, ids, keras_fit_calls):
+    recorder = _Recorder()
+    GloveCNNClassifier(
+        tiny_glove,
+        filters=4,
+        epochs=4,
+        validation_split=0.3,
+        early_stopping=False,
+        callbacks=[recorder],
+        random_state=0,
+    ).fit(*_noisy_labels(ids))
+    (call,) = keras_fit_calls
+    assert not [c for c in call["callbacks"] if isinstance(c, EarlyStopping)]
+    assert call["callbacks"] == [recorder]
+    assert len(recorder.logs) == 4
+
+
+def test_channels_are_trained_apart_and_mixed_on_validation(tiny_glove, ids):
+    X, y = ids
+    clf = GloveCNNClassifier(
+        tiny_glove, filters=4, epochs=3, validation_split=0.3, random_state=0
+    ).fit(X, y)
+    assert {
+        "loss",
+        "lexical_scores_loss",
+        "glove_probabilities_loss",
+        "accuracy",
+        "val_loss",
+        "val_accuracy",
+    } <= set(clf.history_)
+    np.testing.assert_allclose(
+        np.array(clf.history_["loss"]),
+        np.add(
+            clf.history_["lexical_scores_loss"],
+            clf.history_["glove_probabilities_loss"],
+        ),
+        rtol=1e-4,
+    )
+    assert clf.mix_.shape == (2,) and (clf.mix_ >= 0).all()
+    np.testing.assert_array_equal(clf.model_.get_layer("probabilities").mix, clf.mix_)
+    # The output is softmax(w0 * lexical scores + w1 * log p_glove).
+    rows = clf.feature_encoder_.transform(X)
+    scores, glove = training_model(clf.model_).predict(rows, verbose=0)
+    logits = clf.mix_[0] * scores + clf.mix_[1] * np.log(glove)
+    expected = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(clf.predict_proba(X), expected, rtol=1e-4, atol=1e-6)
+
+
+def test_fit_mix_weighs_the_better_head():
+    rng = np.random.default_rng(0)
+    n, k = 400, 3
+    labels = rng.integers(0, k, n)
+    # An informative but imperfect head (right 70% of the time), and noise.
+    guess = np.where(rng.random(n) < 0.7, labels, rng.integers(0, k, n))
+    good = np.full((n, k), np.log(0.15))
+    good[np.arange(n), guess] = np.log(0.7)
+    noise = np.log(rng.dirichlet(np.ones(k), n))
+    w = fit_mix([good, noise], labels)
+    assert w[0] > 0.5 and w[1] < 0.05 * w[0]
+    w = fit_mix([noise, good], labels)
+    assert w[1] > 0.5 and w[0] < 0.05 * w[1]
+    # Two copies of one head share the weight one copy alone would get.
+    (alone,) = fit_mix([good], labels)
+    assert fit_mix([good, good], labels).sum() == pytest.approx(alone, rel=1e-2)
+    # A head that separates the samples gets a large but finite weight.
+    perfect = np.where(np.arange(k) == labels[:, None], 0.0, -1.0)
+    (w,) = fit_mix([perfect], labels)
+    assert 3 < w < 20
+    (weaker,) = fit_mix([perfect], labels, alpha=1e-5)
+    assert w < weaker < 100

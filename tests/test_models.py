@@ -1,5 +1,8 @@
 """Tests for the Keras architectures and the length-bucketed input pipeline."""
 
+import itertools
+
+import keras
 import numpy as np
 import pytest
 
@@ -69,22 +72,71 @@ def test_kim_cnn_layout():
     assert model.output_shape == (None, 4)
 
 
-def test_kim_needs_sequences_as_long_as_its_widest_kernel():
-    with pytest.raises(ValueError, match="at least 5 ids, got max_len=4"):
-        build_kim_cnn(4, 2, n_ids=10, embedding_dim=2)
+def _random_table(n_ids=20, dim=3, seed=0):
+    table = np.random.default_rng(seed).normal(size=(n_ids, dim)).astype(np.float32)
+    table[0] = 0
+    return table
 
 
-def test_kim_output_ignores_padding():
-    model = build_kim_cnn(
-        None, 3, n_ids=20, embedding_dim=3, weights=_table(), filters=8
+def _kim_with_everything(n_ids=20, dim=3, kernel_size=(3, 4, 5)):
+    """The kim network with every option that touches the embedded words."""
+    idf = np.linspace(1, 2, n_ids).astype(np.float32)
+    idf[:2] = 0
+    rows = np.zeros(n_ids, dtype=bool)
+    rows[-3:] = True
+    return build_network(
+        "kim",
+        None,
+        3,
+        lexical={"n_words": n_ids - 2, "idf": idf},
+        n_ids=n_ids,
+        embedding_dim=dim,
+        weights=_random_table(n_ids, dim),
+        trainable_rows=rows,
+        trainable_dim=2,
+        filters=8,
+        kernel_size=kernel_size,
+        mean_idf=idf,
     )
-    words = np.array([[5, 7, 1, 9, 12, 3]], dtype=np.int32)
-    outputs = []
-    for pad_before, pad_after in [(0, 0), (10, 0), (0, 7), (40, 3)]:
-        x = np.pad(words, ((0, 0), (pad_before, pad_after)))
-        outputs.append(model.predict(x, verbose=0))
-    for out in outputs[1:]:
-        np.testing.assert_allclose(out, outputs[0], rtol=1e-5)
+
+
+@pytest.mark.parametrize("kernel_size", [(3, 4, 5), (1, 2), 7])
+def test_kim_output_ignores_padding(kernel_size):
+    model = _kim_with_everything(kernel_size=kernel_size)
+    # Trainable tables start at zero: give them values, as after training.
+    rng = np.random.default_rng(3)
+    for layer in model.layers:
+        if "embedding" in type(layer).__name__.lower():
+            for w in layer.trainable_weights:
+                w.assign(rng.normal(size=w.shape))
+    for words in ([[5]], [[5, 7]], [[5, 7, 1, 9, 12, 3]], [[4, 4, 19, 4]]):
+        words = np.array(words, dtype=np.int32)
+        outputs = []
+        for pad_before, pad_after in [(0, 0), (10, 0), (0, 7), (40, 3), (995, 0)]:
+            x = np.pad(words, ((0, 0), (pad_before, pad_after)))
+            outputs.append(model.predict(x, verbose=0))
+        for out in outputs[1:]:
+            np.testing.assert_allclose(out, outputs[0], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("length", range(1, 7))
+def test_kim_reads_documents_shorter_than_its_kernels(length):
+    # Every width of the default (3, 4, 5) must see the words of a document
+    # of any length: the max-pooled features of two documents that differ
+    # only in their words differ for every width.
+    model = build_kim_cnn(
+        None, 2, n_ids=20, embedding_dim=3, weights=_random_table(), filters=16
+    )
+    pooled = [layer.output for layer in model.layers if "global_max" in layer.name]
+    assert len(pooled) == 3
+    features = keras.Model(model.inputs, pooled)
+    a = np.arange(2, 2 + length, dtype=np.int32)[None]
+    b = np.arange(10, 10 + length, dtype=np.int32)[None]
+    for fa, fb in zip(
+        features.predict(a, verbose=0), features.predict(b, verbose=0), strict=True
+    ):
+        assert np.abs(fa).sum() > 0 and np.abs(fb).sum() > 0
+        assert not np.allclose(fa, fb)
 
 
 def test_trainable_rows_leave_the_rest_frozen():
@@ -102,22 +154,30 @@ def test_trainable_rows_leave_the_rest_frozen():
     )
     assert not model.get_layer("embedding").trainable
     correction = model.get_layer("trainable_rows")
-    assert correction.trainable
-    np.testing.assert_array_equal(correction.get_weights()[0], 0)
+    # Only the five chosen ids own a trainable vector; they start at zero.
+    (vectors,) = [w.numpy() for w in correction.trainable_weights]
+    assert vectors.shape == (5, 3)
+    np.testing.assert_array_equal(vectors, 0)
+    np.testing.assert_array_equal(correction.rows.numpy(), [-1] * 15 + [0, 1, 2, 3, 4])
     model.compile("adam", "sparse_categorical_crossentropy")
     x = np.array([[3, 16, 17], [4, 18, 2]] * 8, dtype=np.int32)
     model.fit(x, np.array([0, 1] * 8), epochs=3, verbose=0)
-    learned = correction.get_weights()[0]
-    np.testing.assert_array_equal(learned[:15], 0)  # gated out: no gradient
-    assert np.abs(learned[16:19]).sum() > 0
+    learned = correction.trainable_weights[0].numpy()
+    assert np.abs(learned[1:4]).sum(axis=1).min() > 0  # ids 16, 17, 18
+    np.testing.assert_array_equal(learned[[0, 4]], 0)  # ids 15, 19: unseen
     np.testing.assert_array_equal(
         model.get_layer("embedding").get_weights()[0], weights
     )
+    # The frozen ids read exactly their GloVe rows.
+    embedded = keras.Model(model.input, model.get_layer("trainable_rows").output)
+    np.testing.assert_array_equal(embedded.predict(x[:2, :1], verbose=0), 0)
 
 
-def test_bucket_boundaries_double():
-    assert _bucket_boundaries(100) == [16, 32, 64]
-    assert _bucket_boundaries(16) == []
+def test_bucket_boundaries_grow_by_a_quarter():
+    assert _bucket_boundaries(30) == [8, 10, 12, 15, 19, 24]
+    assert _bucket_boundaries(8) == []
+    boundaries = _bucket_boundaries(1000)
+    assert all(b / a < 1.3 for a, b in itertools.pairwise(boundaries))
 
 
 def test_training_batches_are_cropped_and_complete():
@@ -127,15 +187,11 @@ def test_training_batches_are_cropped_and_complete():
     for i, n in enumerate(lengths):
         X[i, 64 - n :] = rng.integers(2, 50, n)
     y = np.arange(200)
-    dataset = training_dataset(
-        X, y, None, batch_size=16, min_len=5, shuffle=True, seed=0
-    )
+    dataset = training_dataset(X, y, None, batch_size=16, shuffle=True, seed=0)
     seen = []
     for x, labels in dataset:
         x, labels = x.numpy(), labels.numpy()
-        assert x.shape[1] >= 5
-        longest = max(5, lengths[labels].max())
-        assert x.shape[1] == min(64, 2 ** int(np.ceil(np.log2(longest))))
+        assert x.shape[1] == max(1, lengths[labels].max())
         # Cropping removed padding only: each row ends with its document.
         for row, label in zip(x, labels, strict=True):
             n = lengths[label]
@@ -153,8 +209,20 @@ def test_predict_by_length_keeps_the_input_order():
     for i, n in enumerate(rng.integers(1, 40, 30)):
         X[i, 40 - n :] = rng.integers(2, 50, n)
     expected = model.predict(X, verbose=0)
-    got = predict_by_length(model, X, batch_size=7, min_len=5)
+    got = predict_by_length(model, X, batch_size=7)
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-7)
+
+
+def test_training_dataset_repeats_labels_for_each_output():
+    X = np.array([[0, 3, 4], [5, 6, 7]], dtype=np.int32)
+    y = np.array([0, 1])
+    (_, labels, weights), *_ = training_dataset(
+        X, y, np.array([0.5, 2.0]), batch_size=2, shuffle=False, seed=0, n_outputs=3
+    )
+    assert len(labels) == 3
+    for part in labels:
+        np.testing.assert_array_equal(np.sort(part.numpy()), [0, 1])
+    assert sorted(weights.numpy().tolist()) == [0.5, 2.0]
 
 
 def test_trainable_features_are_appended_to_frozen_vectors():
@@ -167,30 +235,19 @@ def test_trainable_features_are_appended_to_frozen_vectors():
     assert not model.get_layer("embedding").trainable
 
 
-def test_crop_keeps_every_word_in_a_power_of_two_window():
+def test_crop_keeps_exactly_the_columns_with_words():
     import tensorflow as tf
 
-    from skglove._batching import _cropper, _next_power_of_two
+    from skglove._batching import _crop
 
-    assert _next_power_of_two(
-        tf.constant([1, 2, 3, 16, 17, 16385])
-    ).numpy().tolist() == [
-        1,
-        2,
-        4,
-        16,
-        32,
-        32768,
-    ]
-    crop = _cropper(5)
     pre = np.zeros((2, 100), dtype=np.int32)
     pre[0, -17:] = 3
-    assert crop(tf.constant(pre)).shape == (2, 32)
-    np.testing.assert_array_equal(crop(tf.constant(pre)).numpy()[:, -17:], pre[:, -17:])
+    pre[1, -5:] = 4
+    np.testing.assert_array_equal(_crop(tf.constant(pre)).numpy(), pre[:, -17:])
     post = pre[:, ::-1].copy()
-    np.testing.assert_array_equal(crop(tf.constant(post)).numpy()[:, :17], post[:, :17])
-    assert crop(tf.constant(np.zeros((3, 100), dtype=np.int32))).shape == (3, 8)
-    assert crop(tf.constant(np.ones((1, 100), dtype=np.int32))).shape == (1, 100)
+    np.testing.assert_array_equal(_crop(tf.constant(post)).numpy(), post[:, :17])
+    assert _crop(tf.constant(np.zeros((3, 100), dtype=np.int32))).shape == (3, 1)
+    assert _crop(tf.constant(np.ones((1, 100), dtype=np.int32))).shape == (1, 100)
 
 
 def test_prediction_does_not_retrace_once_warm():
@@ -199,8 +256,8 @@ def test_prediction_does_not_retrace_once_warm():
     X = np.zeros((64, 200), dtype=np.int32)
     for i, n in enumerate(rng.integers(1, 200, 64)):
         X[i, 200 - n :] = rng.integers(2, 50, n)
-    predict_by_length(model, X, batch_size=8, min_len=5)
+    predict_by_length(model, X, batch_size=8)
     traces = model.predict_function.experimental_get_tracing_count()
     for _ in range(3):
-        predict_by_length(model, X[::-1], batch_size=8, min_len=5)
+        predict_by_length(model, X[::-1], batch_size=8)
     assert model.predict_function.experimental_get_tracing_count() == traces

@@ -67,14 +67,20 @@ def test_joblib_round_trip(fitted_pipeline, posts):
 
 
 def test_default_pipeline_pickle_holds_only_kept_rows(posts):
-    # The default 400,000 x 50 GloVe table is 80 MB; the kept rows are a few kB.
-    pipe = make_glove_pipeline(max_len=TINY_MAX_LEN, random_state=0, **TINY_NET)
+    # The default 400,000 x 50 GloVe table is 80 MB; a model keeps the rows of
+    # the words seen at fit and of the first ``unseen_glove_words`` GloVe words.
+    pipe = make_glove_pipeline(
+        max_len=TINY_MAX_LEN, random_state=0, unseen_glove_words=5_000, **TINY_NET
+    )
     pipe.fit(*posts)
     buffer = io.BytesIO()
     joblib.dump(pipe, buffer)
-    n_rows = len(pipe[-1].feature_encoder_.ids_) + 2
-    assert pipe[-1].model_.get_layer("embedding").get_weights()[0].shape == (n_rows, 50)
-    assert len(buffer.getvalue()) < 500_000
+    clf = pipe[-1]
+    n_rows = len(clf.feature_encoder_.ids_) + 2
+    assert 5_000 <= n_rows < 5_000 + clf.feature_encoder_.n_seen_ + 3
+    assert clf.model_.get_layer("embedding").get_weights()[0].shape == (n_rows, 50)
+    table_bytes = n_rows * 50 * 4
+    assert table_bytes < len(buffer.getvalue()) < 2 * table_bytes
 
 
 def test_cross_val_score(tiny_glove, posts):

@@ -87,7 +87,9 @@ def test_oov_token_matches_keras_exactly(keras_text):
 def test_glove_ids_give_keras_tokens(keras_text, tiny_glove):
     docs, _ = make_posts()
     tokenizer, expected = _keras_reference(keras_text, docs, 20, 30)
-    vec = GloveSequenceVectorizer(tiny_glove, max_len=30, max_words=20)
+    vec = GloveSequenceVectorizer(
+        tiny_glove, max_len=30, max_words=20, unseen_glove_words=0
+    )
     tokens = vec.fit(docs).inverse_transform(vec.transform(docs))
     assert tokens == [[tokenizer.index_word[i] for i in row if i] for row in expected]
 
@@ -128,15 +130,41 @@ def test_output_shape_dtype_and_fit_transform(tiny_glove, posts):
 
 
 def test_oov_policy(tiny_glove):
-    vec = GloveSequenceVectorizer(tiny_glove, max_len=5, oov_token="<unk>")
+    vec = GloveSequenceVectorizer(
+        tiny_glove, max_len=5, oov_token="<unk>", unseen_glove_words=0
+    )
     vec.fit(["moon car"])
     X = vec.transform(["moon nasa car"])
     assert X[0].tolist()[-3:] == [vec.vocabulary_["moon"], 1, vec.vocabulary_["car"]]
     assert vec.inverse_transform(X) == [["moon", "<unk>", "car"]]
-    dropped = GloveSequenceVectorizer(tiny_glove, max_len=5).fit(["moon car"])
+    dropped = GloveSequenceVectorizer(tiny_glove, max_len=5, unseen_glove_words=0).fit(
+        ["moon car"]
+    )
     assert dropped.inverse_transform(dropped.transform(["moon nasa car"])) == [
         ["moon", "car"]
     ]
+
+
+def test_unseen_glove_words_keep_their_glove_ids(tiny_glove):
+    words = load_glove(tiny_glove).words
+    rank = words.index("nasa")
+    vec = GloveSequenceVectorizer(tiny_glove, max_len=5, oov_token="<unk>")
+    X = vec.fit(["moon car"]).transform(["moon nasa zorblax car"])
+    assert "nasa" not in vec.vocabulary_
+    assert X[0].tolist()[-4:] == [
+        vec.vocabulary_["moon"],
+        rank + 2,  # the GloVe row after padding and OOV
+        1,  # not in GloVe: out of vocabulary
+        vec.vocabulary_["car"],
+    ]
+    assert vec.inverse_transform(X) == [["moon", "nasa", "<unk>", "car"]]
+    # Only the first ``unseen_glove_words`` GloVe words are let through.
+    vec.set_params(unseen_glove_words=rank)
+    assert vec.inverse_transform(vec.transform(["moon nasa"])) == [["moon", "<unk>"]]
+    vec.set_params(unseen_glove_words=rank + 1)
+    assert vec.inverse_transform(vec.transform(["moon nasa"])) == [["moon", "nasa"]]
+    with pytest.raises(ValueError, match="outside this vectorizer's vocabulary"):
+        vec.inverse_transform([[rank + 3]])
 
 
 def test_max_words_counts_like_keras(tiny_glove):

@@ -46,6 +46,7 @@ NEW_VALUES = {
     "padding": "post",
     "truncating": "post",
     "oov_token": "<unk>",
+    "unseen_glove_words": 7,
 }
 
 

@@ -13,7 +13,7 @@ from conftest import TOPICS
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from skglove import KERAS_FILTERS, GloveSequenceVectorizer
+from skglove import KERAS_FILTERS, GloveSequenceVectorizer, load_glove
 
 #: The slow tests run a fifth of the profile's examples (10 under "ci").
 slow_settings = settings(max_examples=max(10, settings.default.max_examples // 5))
@@ -54,6 +54,7 @@ options = st.fixed_dictionaries(
         "oov_token": st.sampled_from([None, "<unk>"]),
         "lowercase": st.booleans(),
         "max_words": st.sampled_from([None, 3, 20]),
+        "unseen_glove_words": st.sampled_from([0, 5, 50_000]),
     }
 )
 
@@ -66,18 +67,28 @@ def _tokens(vec, doc):
     return [t for t in doc.translate(table).split(" ") if t]
 
 
+def _glove_ids(vec):
+    """The ids that words outside the vocabulary keep: their GloVe row + 2."""
+    if vec.glove is None:
+        return {}
+    head = load_glove(vec.glove).words[: vec.unseen_glove_words]
+    return {word: row + 2 for row, word in enumerate(head)}
+
+
 def _kept_tokens(vec, doc):
     """The tokens the vectorizer keeps, and the OOV marker it puts in."""
+    known = set(vec.vocabulary_) | set(_glove_ids(vec))
     tokens = _tokens(vec, doc)
     if vec.oov_token is None:
-        return [t for t in tokens if t in vec.vocabulary_]
-    return [t if t in vec.vocabulary_ else vec.oov_token for t in tokens]
+        return [t for t in tokens if t in known]
+    return [t if t in known else vec.oov_token for t in tokens]
 
 
 def _check_output(vec, docs, X):
     assert X.shape == (len(docs), vec.max_len)
     assert X.dtype == np.int32
-    allowed = {0, *vec.vocabulary_.values()} | ({1} if vec.oov_token else set())
+    allowed = {0, *vec.vocabulary_.values(), *_glove_ids(vec).values()}
+    allowed |= {1} if vec.oov_token else set()
     assert set(np.unique(X).tolist()) <= allowed
     words = (X != 0).astype(np.int8)
     if vec.padding == "pre":
@@ -88,7 +99,7 @@ def _check_output(vec, docs, X):
     np.testing.assert_array_equal(vec.transform(docs), X)  # deterministic
     marker = vec.oov_token or "<OOV>"
     for doc, tokens in zip(docs, vec.inverse_transform(X), strict=True):
-        assert set(tokens) <= set(vec.vocabulary_) | {marker}
+        assert set(tokens) <= set(vec.vocabulary_) | set(_glove_ids(vec)) | {marker}
         kept = _kept_tokens(vec, doc)
         kept = kept[-vec.max_len :] if vec.truncating == "pre" else kept
         assert tokens == kept[: vec.max_len]
