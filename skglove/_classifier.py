@@ -177,9 +177,12 @@ class GloveCNNClassifier(KerasClassifier):
     history_ : dict of str to list of float
         Loss and metrics per epoch (``val_*`` with a validation split), as
         ``keras.Model.fit`` reported them. With the lexical channel, ``loss``
-        is the sum of the channels' losses (``lexical_scores_loss``, a
-        squared hinge, and ``glove_probabilities_loss``), and the metrics
-        (``accuracy``) are those of the combined output with equal weights.
+        is the training objective, the sum of the channels' losses
+        (``lexical_scores_loss``, a squared hinge, and
+        ``glove_probabilities_loss``; Keras averages each over the epoch's
+        batches on its own, so the epoch means add up only when all batches
+        have the same size), and the metrics (``accuracy``) are those of the
+        combined output with equal weights.
     feature_encoder_ : object
         Maps vectorizer ids to rows of the embedding table.
     mix_ : ndarray of shape (2,) or None
