@@ -93,8 +93,10 @@ def main(argv=None) -> dict:
         "--max-train", type=int, default=5000, help="train posts to use; 0 for all"
     )
     parser.add_argument("--max-len", type=int, default=1000)
-    parser.add_argument("--filters", type=int, default=128)
-    parser.add_argument("--validation-split", type=float, default=0.1)
+    parser.add_argument("--filters", type=int, help="default: the classifier's")
+    parser.add_argument(
+        "--validation-split", type=float, help="default: the classifier's"
+    )
     parser.add_argument("--random-state", type=int, default=0)
     parser.add_argument("--verbose", type=int, default=2, help="Keras verbosity")
     args = parser.parse_args(argv)
@@ -106,14 +108,14 @@ def main(argv=None) -> dict:
     X_train, y_train = train.data[:n_train], names[train.target[:n_train]]
     print(f"{len(X_train)} train and {len(test.data)} test posts")
 
+    options = {"filters": args.filters, "validation_split": args.validation_split}
     pipe = make_glove_pipeline(
         glove=args.glove,
         max_len=args.max_len,
-        filters=args.filters,
         epochs=args.epochs,
-        validation_split=args.validation_split,
         random_state=args.random_state,
         verbose=args.verbose,
+        **{name: value for name, value in options.items() if value is not None},
     )
     pipe.fit(X_train, y_train)
     y_test = names[test.target]

@@ -67,7 +67,7 @@ class GloveCNNClassifier(KerasClassifier):
     first met at predict time still have their vectors; other ids read as
     out-of-vocabulary. A fitted model holds these rows, not the whole source.
 
-    The default network has two channels, each with its own softmax:
+    The default network has two channels, each with its own output and loss:
 
     - a GloVe channel: the frozen vectors, 256 width-1 convolutions
       max-pooled over the document's words, and the document's
@@ -186,8 +186,10 @@ class GloveCNNClassifier(KerasClassifier):
     feature_encoder_ : object
         Maps vectorizer ids to rows of the embedding table.
     mix_ : ndarray of shape (2,) or None
-        The weights of the lexical and the GloVe channel in the output; None
-        without the lexical channel.
+        The weights of the lexical and the GloVe channel in the output, fitted
+        on the validation split (kept as they were, 1 and 1 on a first fit,
+        without one or with fewer than two validation samples per class);
+        None without the lexical channel.
     n_features_in_ : int
         Length of the id sequences seen at fit.
 
@@ -497,9 +499,8 @@ class GloveCNNClassifier(KerasClassifier):
         return model
 
     def _metrics(self, compile_kwargs):
-        if self.metrics is None:
-            return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
-        return compile_kwargs["metrics"]
+        # "accuracy" lets Keras pick the sparse or the one-hot kind by the loss.
+        return ["accuracy"] if self.metrics is None else compile_kwargs["metrics"]
 
     def _fit_keras_model(
         self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
@@ -511,9 +512,17 @@ class GloveCNNClassifier(KerasClassifier):
             self.get_params(), destination="fit", pass_filter=self._fit_kwargs
         )
         fit_args = {k: v for k, v in fit_args.items() if not k.startswith("callbacks")}
+        extra_callbacks = kwargs.pop("callbacks", None) or []
+        if "validation_data" in kwargs:
+            raise ValueError(
+                "validation_data is not supported: the classifier holds out "
+                "its own validation data; set validation_split instead"
+            )
         fit_args.update(kwargs)
         fit_args.update(epochs=initial_epoch + epochs, initial_epoch=initial_epoch)
-        callbacks = list(self._fit_callbacks)
+        # The renaming runs first, so later callbacks and history_ see the
+        # plain names (val_accuracy, not val_probabilities_accuracy).
+        callbacks = [_PlainLogNames(), *self._fit_callbacks, *extra_callbacks]
         validation = None
         if self.validation_split:
             X, y, sample_weight, validation = self._hold_out(X, y, sample_weight)
@@ -532,7 +541,7 @@ class GloveCNNClassifier(KerasClassifier):
         if not warm_start or not hasattr(self, "history_") or initial_epoch == 0:
             self.history_ = defaultdict(list)
         for key, values in history.history.items():
-            self.history_[_history_key(key)] += values
+            self.history_[key] += values
         self.mix_ = None
         if len(model.outputs) > 1:
             self._fit_mix(validation)
@@ -580,9 +589,22 @@ class GloveCNNClassifier(KerasClassifier):
         return train, None, {**fit_args, "shuffle": False}
 
     def _fit_mix(self, validation) -> None:
-        """Weigh the channels to minimize the log-loss on the validation split;
-        without one, the weights stay as they are (initially 1 and 1)."""
-        if validation is None:
+        """Weigh the channels to minimize the log-loss on the validation split.
+
+        Without one, or with fewer than two samples per class in it (too few
+        to weigh anything), the weights stay as they are (initially 1 and 1).
+        """
+        too_small = validation is not None and len(validation[1]) < 2 * len(
+            self.classes_
+        )
+        if validation is None or too_small:
+            if too_small:
+                _log.info(
+                    "kept the channel weights: the validation split holds %d "
+                    "samples for %d classes",
+                    len(validation[1]),
+                    len(self.classes_),
+                )
             self.mix_ = self.model_.get_layer(OUTPUT).mix.numpy()
             return
         X, y = validation[0], validation[1]
@@ -801,6 +823,23 @@ def _repeat_targets(data: tuple, n_outputs: int) -> tuple:
     if n_outputs == 1:
         return data
     return (data[0], [data[1]] * n_outputs, *data[2:])
+
+
+class _PlainLogNames(keras.callbacks.Callback):
+    """Rename the Keras log entries in place to their :func:`_history_key`."""
+
+    def _rename(self, logs):
+        if logs:
+            for key in list(logs):
+                plain = _history_key(key)
+                if plain != key:
+                    logs[plain] = logs.pop(key)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._rename(logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._rename(logs)
 
 
 def _history_key(key: str) -> str:

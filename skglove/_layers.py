@@ -1,6 +1,6 @@
 """Keras layers of skglove's networks, registered for ``.keras`` files.
 
-They are written with ``keras.ops`` only, so they run wherever Keras does (CPU
+They are written with ``keras.ops`` only, so they run on any device (CPU
 or GPU), and :func:`skglove.load` reads them back with ``safe_mode=True``.
 """
 

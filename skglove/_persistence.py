@@ -35,7 +35,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._classifier import GloveCNNClassifier
 from ._glove import GloveVectors
-from ._vectorizer import GloveSequenceVectorizer
+from ._vectorizer import GloveSequenceVectorizer, set_unseen_words, unseen_words
 
 __all__ = ["load", "save"]
 
@@ -139,6 +139,7 @@ def save(
                 "vocabulary": vectorizer.vocabulary_,
                 "missing_words": vectorizer.missing_words_,
                 "glove_coverage": vectorizer.glove_coverage_,
+                "unseen_words": unseen_words(vectorizer),
             }
         )
         glove["source"] = _source_name(vectorizer.glove)
@@ -508,9 +509,14 @@ def _vectorizer_from_json(document: dict) -> GloveSequenceVectorizer:
     coverage = document["glove_coverage"]
     if coverage is not None and set(coverage) != {"words", "tokens"}:
         raise ValueError("glove_coverage must be None or hold 'words' and 'tokens'")
+    # Archives written before unseen_glove_words existed let no word through.
+    unseen = document.get("unseen_words", [])
+    if not isinstance(unseen, list) or not all(isinstance(w, str) for w in unseen):
+        raise ValueError("unseen_words must be a list of str")
     vectorizer.vocabulary_ = dict(vocabulary)
     vectorizer.missing_words_ = list(missing)
     vectorizer.glove_coverage_ = coverage
+    set_unseen_words(vectorizer, unseen)
     return vectorizer
 
 

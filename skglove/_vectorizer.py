@@ -3,7 +3,6 @@
 import logging
 import os
 from collections.abc import Iterable
-from functools import lru_cache
 from itertools import chain
 from numbers import Integral
 from typing import NamedTuple
@@ -82,7 +81,9 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
         frequent) ``unseen_glove_words`` words of the GloVe source map to
         their GloVe id instead of following ``oov_token``. Use the
         classifier's value (:func:`make_glove_pipeline` sets both); 0 follows
-        Keras exactly. Ignored when ``glove=None``.
+        Keras exactly. Ignored when ``glove=None``. The words are taken from
+        GloVe at fit and kept with the fitted vectorizer, so ``transform``
+        never reads the GloVe source; a change takes effect at the next fit.
 
     Attributes
     ----------
@@ -231,12 +232,18 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
         words = {i: w for w, i in self.vocabulary_.items()}
         words[OOV_ID] = "<OOV>" if self.oov_token is None else self.oov_token
         unknown = np.setdiff1d(X, [PAD_ID, *words])
-        if unknown.size and self.glove is not None and self.unseen_glove_words:
-            glove_words = load_glove(self.glove).words
-            n_rows = min(self.unseen_glove_words, len(glove_words))
+        unseen = _fitted_unseen_words(self)
+        if unknown.size and len(unseen):
             rows = unknown - FIRST_WORD_ID
-            readable = (rows >= 0) & (rows < n_rows)
-            words.update((i, glove_words[i - FIRST_WORD_ID]) for i in unknown[readable])
+            readable = (rows >= 0) & (rows < len(unseen))
+            head = unseen.take(pa.array(rows[readable])).to_pylist()
+            words.update(
+                zip(
+                    unknown[readable].tolist(),
+                    (w.decode("utf-8", "surrogatepass") for w in head),
+                    strict=True,
+                )
+            )
             unknown = unknown[~readable]
         if unknown.size:
             raise ValueError(
@@ -318,10 +325,13 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
             )
             self.missing_words_ = []
             self.glove_coverage_ = None
+            self._unseen_words = _as_binary([])
             _log.info("kept %d words (glove=None: no GloVe lookup)", len(words))
             return
 
         glove = load_glove(self.glove)
+        # Kept with the fitted state, so that transform never reads GloVe.
+        self._unseen_words = _as_binary(glove.words[: self.unseen_glove_words])
         rows = glove.index
         first_missing_id = FIRST_WORD_ID + len(glove)
         vocabulary = {}
@@ -362,13 +372,13 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
             dtype=np.int64,
             count=len(self.vocabulary_) + 1,
         )[position]
-        if self.glove is not None and self.unseen_glove_words:
+        unseen = _fitted_unseen_words(self)
+        if len(unseen):
             unknown = np.flatnonzero(position < 0)
-            rows = _glove_rows(
-                pc.take(tokens.flat, pa.array(unknown)),
-                load_glove(self.glove),
-                self.unseen_glove_words,
+            rows = pc.index_in(
+                pc.take(tokens.flat, pa.array(unknown)), value_set=unseen
             )
+            rows = rows.fill_null(-1).to_numpy()
             found = rows >= 0
             ids[unknown[found]] = rows[found] + FIRST_WORD_ID
             position[unknown[found]] = 0  # any value >= 0: a word with an id
@@ -381,19 +391,29 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
         )
 
 
-def _glove_rows(tokens: pa.Array, glove: GloveVectors, n_words: int) -> np.ndarray:
-    """The GloVe row of each token among the first ``n_words`` rows, else -1."""
-    head = _glove_head(glove, n_words)
-    return pc.index_in(tokens, value_set=head).fill_null(-1).to_numpy()
-
-
-@lru_cache(maxsize=4)
-def _glove_head(glove: GloveVectors, n_words: int) -> pa.Array:
-    """The first ``n_words`` GloVe words as Arrow binary, built once per source."""
+def _as_binary(words) -> pa.Array:
+    """Words as an Arrow binary array, the form the token lookups use."""
     return pa.array(
-        [w.encode("utf-8", "surrogatepass") for w in glove.words[:n_words]],
-        pa.large_binary(),
+        [w.encode("utf-8", "surrogatepass") for w in words], pa.large_binary()
     )
+
+
+def _fitted_unseen_words(vectorizer: "GloveSequenceVectorizer") -> pa.Array:
+    # Vectorizers pickled before unseen_glove_words existed have none.
+    return getattr(vectorizer, "_unseen_words", None) or _as_binary([])
+
+
+def unseen_words(vectorizer: "GloveSequenceVectorizer") -> list[str]:
+    """The GloVe words a fitted vectorizer lets through outside its vocabulary."""
+    return [
+        w.decode("utf-8", "surrogatepass")
+        for w in _fitted_unseen_words(vectorizer).to_pylist()
+    ]
+
+
+def set_unseen_words(vectorizer: "GloveSequenceVectorizer", words) -> None:
+    """Restore what :func:`unseen_words` returned, as :func:`skglove.load` does."""
+    vectorizer._unseen_words = _as_binary(words)
 
 
 class _Tokens(NamedTuple):

@@ -18,7 +18,7 @@ from skglove import (
     load_glove,
     make_glove_pipeline,
 )
-from skglove._classifier import _DenseIdEncoder
+from skglove._classifier import _DenseIdEncoder, _PlainLogNames
 from skglove._models import fit_mix, training_model
 
 
@@ -315,7 +315,7 @@ def _short_posts(n=120, seed=0, words_from=slice(0, 10)):
 @pytest.mark.parametrize(
     "params",
     [
-        {},  # the defaults: kernel widths 1 and 2, lexical channel
+        {},  # the defaults: kernel width 1, lexical channel
         {"kernel_size": (3, 4, 5)},
         {"kernel_size": (3, 4, 5), "lexical": False, "mean_pooling": False},
         {"kernel_size": 5, "lexical": False, "mean_pooling": False},
@@ -335,12 +335,19 @@ def test_one_word_documents_follow_their_words(tiny_glove, params):
         random_state=0,
         **params,
     ).fit(docs, labels)
-    for topic, words in SHORT_TOPICS.items():
-        for length in range(1, 7):
-            # A document of `length` words of one topic, for every start word.
-            for start in range(len(words)):
-                doc = " ".join(np.roll(words, -start)[:length])
-                assert pipe.predict([doc])[0] == topic, (doc, params)
+    # Documents of 1 to 6 words of one topic, from every start word.
+    docs, topics = zip(
+        *[
+            (" ".join(np.roll(words, -start)[:length]), topic)
+            for topic, words in SHORT_TOPICS.items()
+            for length in range(1, 7)
+            for start in range(len(words))
+        ],
+        strict=True,
+    )
+    predicted = pipe.predict(list(docs))
+    wrong = [(d, p) for d, t, p in zip(docs, topics, predicted, strict=True) if p != t]
+    assert not wrong, (wrong, params)
     one_word = pipe.predict_proba([words[0] for words in SHORT_TOPICS.values()])
     assert not np.allclose(one_word[0], one_word[1], atol=0.05)
 
@@ -456,8 +463,74 @@ def test_without_early_stopping_every_epoch_runs(tiny_glove, ids, keras_fit_call
     ).fit(*_noisy_labels(ids))
     (call,) = keras_fit_calls
     assert not [c for c in call["callbacks"] if isinstance(c, EarlyStopping)]
-    assert call["callbacks"] == [recorder]
+    assert _users(call["callbacks"]) == [recorder]
     assert len(recorder.logs) == 4
+
+
+def _users(callbacks):
+    """The callbacks but skglove's renaming of the log entries."""
+    return [c for c in callbacks if not isinstance(c, _PlainLogNames)]
+
+
+def test_callbacks_given_to_fit_reach_keras_with_plain_names(
+    tiny_glove, ids, keras_fit_calls
+):
+    X, y = ids
+    at_init, at_fit = _Recorder(), _Recorder()
+    stop = EarlyStopping(monitor="val_accuracy", patience=0, mode="max")
+    clf = GloveCNNClassifier(
+        tiny_glove,
+        filters=4,
+        epochs=3,
+        validation_split=0.3,
+        early_stopping=False,
+        callbacks=[at_init],
+        random_state=0,
+    )
+    clf.fit(X, y, callbacks=[at_fit, stop])
+    (call,) = keras_fit_calls
+    assert _users(call["callbacks"]) == [at_init, at_fit, stop]
+    # Every callback sees the combined output's metrics by their plain names,
+    # so one that monitors val_accuracy works (and history_ has the same keys).
+    for recorder in (at_init, at_fit):
+        keys = set(recorder.logs[0])
+        assert {"accuracy", "val_accuracy", "combined_loss", "val_loss"} <= keys
+        assert not any(k.startswith("probabilities_") for k in keys)
+    assert stop.best is not None and np.isfinite(stop.best)
+    assert set(clf.history_) == set(at_fit.logs[0])
+
+
+def test_validation_data_is_refused(tiny_glove, ids):
+    X, y = ids
+    clf = GloveCNNClassifier(tiny_glove, filters=2, epochs=1, random_state=0)
+    with pytest.raises(ValueError, match="validation_data is not supported"):
+        clf.fit(X, y, validation_data=(X, y))
+
+
+def test_too_small_a_validation_split_keeps_equal_channel_weights(tiny_glove, ids):
+    X, y = ids
+    # 5% of 20 posts is one post: too few to weigh the channels on.
+    clf = GloveCNNClassifier(tiny_glove, filters=4, epochs=2, random_state=0)
+    clf.fit(X[:20], y[:20])
+    np.testing.assert_array_equal(clf.mix_, [1, 1])
+    clf.set_params(validation_split=0.5).fit(X, y)
+    assert not np.array_equal(clf.mix_, [1, 1])
+
+
+@pytest.mark.parametrize("lexical", [True, False])
+def test_categorical_loss_with_the_default_metrics(tiny_glove, ids, lexical):
+    X, y = ids
+    clf = GloveCNNClassifier(
+        tiny_glove,
+        lexical=lexical,
+        loss="categorical_crossentropy",
+        filters=4,
+        epochs=3,
+        validation_split=0.3,
+        random_state=0,
+    ).fit(X, y)
+    assert set(clf.predict(X)) <= set(y)
+    assert 0 <= clf.history_["val_accuracy"][-1] <= 1
 
 
 def test_channels_are_trained_apart_and_mixed_on_validation(tiny_glove, ids):

@@ -22,7 +22,11 @@ from sklearn.datasets._twenty_newsgroups import (
 from sklearn.utils import check_random_state
 
 import skglove.datasets
-from skglove.datasets import load_20newsgroups
+from skglove.datasets import (
+    load_20newsgroups,
+    load_20newsgroups_subjects,
+    subject_line,
+)
 
 GROUPS = ("comp.graphics", "rec.autos", "sci.space")
 TRAIN = "20news-bydate-train"
@@ -396,3 +400,55 @@ def test_real_archive(real_archive):
     assert bunch.target_names == sorted(bunch.target_names)
     assert "sci.space" in bunch.target_names
     assert set(np.unique(bunch.target)) == set(range(20))
+
+
+# --- The Subject-lines task.
+
+
+@pytest.mark.parametrize(
+    ("post", "subject"),
+    [
+        ("From: a@b.c\nSubject: Re: RE: re : Orbit of Mars\n\nbody", "Orbit of Mars"),
+        (
+            "subject:   Where is the Re: key?  \nFrom: x\n\nbody",
+            "Where is the Re: key?",
+        ),
+        ("Subject: Reentry heat\n\n", "Reentry heat"),  # a word, not a prefix
+        ("From: a@b.c\n\nSubject: in the body\n", ""),  # only headers count
+        ("no headers at all", ""),
+        ("", ""),
+    ],
+)
+def test_subject_line(post, subject):
+    assert subject_line(post) == subject
+
+
+def test_subject_line_needs_a_string():
+    with pytest.raises(TypeError, match="post must be a str, got bytes"):
+        subject_line(b"Subject: hi")
+
+
+def test_subjects_follow_the_posts(synthetic_archive):
+    posts = load_20newsgroups("train", archive=synthetic_archive, random_state=3)
+    subjects = load_20newsgroups_subjects(
+        "train", archive=synthetic_archive, random_state=3
+    )
+    # Same posts in the same order, each reduced to its subject.
+    assert subjects.data == [subject_line(post) for post in posts.data]
+    assert subjects.data[0].startswith("post ")
+    np.testing.assert_array_equal(subjects.target, posts.target)
+    assert subjects.target_names == posts.target_names
+    X, y = load_20newsgroups_subjects(
+        "train", archive=synthetic_archive, random_state=3, return_X_y=True
+    )
+    assert X == subjects.data
+    np.testing.assert_array_equal(y, posts.target)
+
+
+def test_real_archive_subjects(real_archive):
+    X, _ = load_20newsgroups_subjects("train", archive=real_archive, return_X_y=True)
+    lengths = np.array([len(s.split()) for s in X])
+    assert len(X) == 11314
+    assert 4.5 < lengths.mean() < 5.5
+    assert (lengths <= 2).sum() == 1799
+    assert not any(s.lower().startswith("re:") for s in X)

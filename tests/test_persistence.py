@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -92,6 +93,25 @@ def test_round_trip_predicts_identically(fitted, loaded, posts):
     np.testing.assert_array_equal(predicted, fitted.predict(docs))
     assert predicted.dtype == fitted.predict(docs).dtype
     assert loaded.score(*posts) == fitted.score(*posts)
+
+
+def test_loaded_model_predicts_without_its_glove_file(tiny_glove, posts, tmp_path):
+    glove = tmp_path / "moved.8d.txt"
+    shutil.copy(tiny_glove, glove)
+    pipe = make_glove_pipeline(
+        str(glove), max_len=TINY_MAX_LEN, random_state=0, **TINY_NET
+    ).fit(*posts)
+    # A GloVe word that no training post holds still reaches its vector.
+    unseen = next(
+        w for w in load_glove(tiny_glove).words if w not in pipe[0].vocabulary_
+    )
+    docs = [*posts[0][:5], unseen]
+    expected = pipe.predict_proba(docs)
+    skglove.save(pipe, tmp_path / "model.skglove")
+    glove.unlink()
+    restored = skglove.load(tmp_path / "model.skglove")
+    np.testing.assert_array_equal(restored.predict_proba(docs), expected)
+    assert restored[0].inverse_transform(restored[0].transform([unseen])) == [[unseen]]
 
 
 def test_round_trip_restores_parameters_and_state(fitted, loaded):

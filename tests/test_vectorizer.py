@@ -158,13 +158,30 @@ def test_unseen_glove_words_keep_their_glove_ids(tiny_glove):
         vec.vocabulary_["car"],
     ]
     assert vec.inverse_transform(X) == [["moon", "nasa", "<unk>", "car"]]
-    # Only the first ``unseen_glove_words`` GloVe words are let through.
+    # Only the first ``unseen_glove_words`` GloVe words are let through, as
+    # fitted: a change takes effect at the next fit.
     vec.set_params(unseen_glove_words=rank)
+    assert vec.inverse_transform(vec.transform(["moon nasa"])) == [["moon", "nasa"]]
+    vec.fit(["moon car"])
     assert vec.inverse_transform(vec.transform(["moon nasa"])) == [["moon", "<unk>"]]
-    vec.set_params(unseen_glove_words=rank + 1)
+    vec.set_params(unseen_glove_words=rank + 1).fit(["moon car"])
     assert vec.inverse_transform(vec.transform(["moon nasa"])) == [["moon", "nasa"]]
     with pytest.raises(ValueError, match="outside this vectorizer's vocabulary"):
         vec.inverse_transform([[rank + 3]])
+
+
+def test_transform_never_reads_glove(tiny_glove, tmp_path, monkeypatch):
+    import skglove._vectorizer
+
+    vec = GloveSequenceVectorizer(tiny_glove, max_len=5).fit(["moon car"])
+    expected = vec.transform(["moon nasa car"])
+
+    def no_glove(*args, **kwargs):
+        raise AssertionError("transform read the GloVe source")
+
+    monkeypatch.setattr(skglove._vectorizer, "load_glove", no_glove)
+    np.testing.assert_array_equal(vec.transform(["moon nasa car"]), expected)
+    assert vec.inverse_transform(expected) == [["moon", "nasa", "car"]]
 
 
 def test_max_words_counts_like_keras(tiny_glove):
