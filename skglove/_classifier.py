@@ -571,7 +571,7 @@ class GloveCNNClassifier(KerasClassifier):
         if self.architecture not in PADDING_INVARIANT:
             if validation is not None:
                 fit_args["validation_data"] = _repeat_targets(validation, n_outputs)
-            y = y if n_outputs == 1 else [y] * n_outputs
+            X, y = _repeat_targets((X, y), n_outputs)
             return X, y, {**fit_args, "sample_weight": sample_weight}
         batches = {
             "batch_size": self.batch_size,

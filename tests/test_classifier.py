@@ -300,6 +300,18 @@ def test_bad_kernel_size_tuple(tiny_glove, ids):
 SHORT_TOPICS = {topic: words for topic, words in TOPICS.items() if topic != "med"}
 
 
+#: A small network that learns the short posts in a few seconds, on every epoch.
+_SHORT_NET = dict(
+    max_len=20,
+    filters=16,
+    epochs=25,
+    batch_size=16,
+    validation_split=0.0,
+    early_stopping=False,
+    random_state=0,
+)
+
+
 def _short_posts(n=120, seed=0, words_from=slice(0, 10)):
     """Posts of 1 to 7 words of one topic each (the issue's sports/tech case)."""
     rng = np.random.default_rng(seed)
@@ -324,17 +336,8 @@ def _short_posts(n=120, seed=0, words_from=slice(0, 10)):
 )
 def test_one_word_documents_follow_their_words(tiny_glove, params):
     docs, labels = _short_posts()
-    pipe = make_glove_pipeline(
-        glove=tiny_glove,
-        max_len=20,
-        filters=16,
-        epochs=25,
-        batch_size=16,
-        validation_split=0.0,
-        early_stopping=False,
-        random_state=0,
-        **params,
-    ).fit(docs, labels)
+    pipe = make_glove_pipeline(glove=tiny_glove, **_SHORT_NET, **params)
+    pipe.fit(docs, labels)
     # Documents of 1 to 6 words of one topic, from every start word.
     docs, topics = zip(
         *[
@@ -356,16 +359,7 @@ def test_unseen_glove_words_are_read_by_their_vectors(tiny_glove):
     # Train on the first 6 words of each topic; ask about the other 4, which
     # only the GloVe rows know.
     docs, labels = _short_posts(words_from=slice(0, 6))
-    params = dict(
-        glove=tiny_glove,
-        max_len=20,
-        filters=16,
-        epochs=25,
-        batch_size=16,
-        validation_split=0.0,
-        early_stopping=False,
-        random_state=0,
-    )
+    params = dict(glove=tiny_glove, **_SHORT_NET)
     pipe = make_glove_pipeline(**params).fit(docs, labels)
     unseen = [w for words in SHORT_TOPICS.values() for w in words[6:]]
     assert not set(unseen) & set(pipe[0].vocabulary_)
