@@ -12,6 +12,8 @@ cost a few traces, not one each.
 import numpy as np
 import tensorflow as tf
 
+from ._ids import PAD
+
 #: Each length bucket is this much longer than the one before, so a batch
 #: wastes at most a fifth of its positions on padding.
 _BUCKET_GROWTH = 1.25
@@ -31,14 +33,14 @@ def _bucket_boundaries(max_len: int) -> list[int]:
 
 def _crop(x):
     """Drop the columns of a batch that hold no word; keep at least one."""
-    used = tf.cast(tf.where(tf.reduce_any(x != 0, axis=0))[:, 0], tf.int32)
+    used = tf.cast(tf.where(tf.reduce_any(x != PAD, axis=0))[:, 0], tf.int32)
     start = tf.reduce_min(tf.concat([used, [tf.shape(x)[1] - 1]], 0))
     end = tf.reduce_max(tf.concat([used + 1, [start + 1]], 0))
     return x[:, start:end]
 
 
 def _lengths(X: np.ndarray) -> np.ndarray:
-    return np.count_nonzero(X, axis=1)
+    return np.count_nonzero(X != PAD, axis=1)
 
 
 def training_dataset(
@@ -48,15 +50,19 @@ def training_dataset(
     *,
     batch_size: int,
     shuffle: bool,
-    seed: int | None,
+    seed: int,
     n_outputs: int = 1,
+    by_length: bool = True,
 ) -> tf.data.Dataset:
     """Batches of ``(x, y[, sample_weight])`` grouped by document length.
 
-    Each epoch reshuffles the samples (with ``shuffle``), groups them into
-    length buckets, emits a batch whenever a bucket holds ``batch_size`` of
-    them, and crops each batch's padding. With ``n_outputs > 1``, ``y`` is
-    given once to each output of the model.
+    Each epoch reshuffles the samples (with ``shuffle``, from the explicit
+    ``seed``, so no global TensorFlow seed is read or advanced), groups them
+    into length buckets, emits a batch whenever a bucket holds
+    ``batch_size`` of them, and crops each batch's padding. ``by_length=False``
+    keeps the shuffled order and the full length instead, for networks that
+    read padding. With ``n_outputs > 1``, ``y`` is given once to each output
+    of the model.
     """
     arrays = (X, y) if sample_weight is None else (X, y, sample_weight)
     # Shuffle row numbers, not rows: a buffer of every sample is then small.
@@ -65,6 +71,11 @@ def training_dataset(
         dataset = dataset.shuffle(len(X), seed=seed, reshuffle_each_iteration=True)
     tensors = tuple(tf.constant(a) for a in arrays)
     dataset = dataset.map(lambda i: tuple(tf.gather(t, i) for t in tensors))
+    if not by_length:
+        dataset = dataset.batch(batch_size)
+        if n_outputs > 1:
+            dataset = dataset.map(lambda x, y, *rest: (x, (y,) * n_outputs, *rest))
+        return _without_autotune(dataset.prefetch(2))
     boundaries = _bucket_boundaries(X.shape[1])
     dataset = dataset.bucket_by_sequence_length(
         lambda x, *_: tf.math.count_nonzero(x, dtype=tf.int32),
@@ -97,10 +108,11 @@ def _without_autotune(dataset: tf.data.Dataset) -> tf.data.Dataset:
 
 
 def predict_by_length(
-    model, X: np.ndarray, *, batch_size: int, verbose: int = 0
+    model, X: np.ndarray, *, batch_size: int, **predict_args
 ) -> np.ndarray | list[np.ndarray]:
     """``model.predict`` on batches of similar lengths, in the order of ``X``.
 
+    ``predict_args`` (``verbose``, ``callbacks``) go to ``keras.Model.predict``.
     A model with several outputs gives a list, one array per output.
     """
     order = np.argsort(_lengths(X), kind="stable")
@@ -111,7 +123,7 @@ def predict_by_length(
         .prefetch(2)
     )
     dataset = _without_autotune(dataset)
-    predicted = model.predict(dataset, verbose=verbose)
+    predicted = model.predict(dataset, **predict_args)
     inverse = np.empty_like(order)
     inverse[order] = np.arange(len(order))
     if isinstance(predicted, list):

@@ -4,37 +4,27 @@ Every scikeras-specific line of skglove lives in this module, so that a move to
 ``keras.wrappers.SKLearnClassifier`` touches one file.
 """
 
+import inspect
 import logging
 import os
-import random
 import time
 from collections import defaultdict
-from contextlib import contextmanager
 from numbers import Integral, Real
 
 import keras
 import numpy as np
-import tensorflow as tf
-from keras.src.backend.common import global_state
-from keras.src.random import seed_generator as keras_seed_generator
-from keras.src.random.seed_generator import GLOBAL_SEED_GENERATOR
-from keras.src.utils.rng_utils import GLOBAL_RANDOM_SEED
 from scikeras._utils import route_params
 from scikeras.utils import metric_name
 from scikeras.wrappers import KerasClassifier
-from scipy.sparse import issparse
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
-from sklearn.model_selection import train_test_split
 from sklearn.utils import ClassifierTags
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, column_or_1d
-from tensorflow.python.eager import context as tf_context
-from tensorflow.python.framework import config as tf_config
+from sklearn.utils.validation import column_or_1d
 
 from ._batching import predict_by_length, training_dataset
 from ._glove import DEFAULT_GLOVE, GloveVectors, load_glove
-from ._ids import FIRST_WORD_ID, OOV_ID
+from ._ids import FIRST_WORD_ID, RANK_IDS, IdTable, glove_id, glove_row, id_source
 from ._models import (
     ARCHITECTURES,
     OUTPUT,
@@ -46,7 +36,17 @@ from ._models import (
     set_mix,
     training_model,
 )
+from ._tf_logging import hide_retracing_warnings
 from ._tf_threads import match_dask_worker
+from ._training import (
+    RenameLogs,
+    class_codes,
+    draw_seed,
+    hold_out,
+    own_weights,
+    seed_source,
+)
+from ._validation import check_ids, check_keywords, check_labels
 
 __all__ = ["GloveCNNClassifier"]
 
@@ -56,6 +56,27 @@ _log = logging.getLogger(__name__)
 # Words seen in one training document only would learn a row from a single
 # example; they cost an epoch-time share and rarely generalise.
 _MIN_DF_TO_LEARN = 2
+
+#: The scikeras routes this classifier honours: ``<prefix>__<name>=value``.
+_ROUTES = ("optimizer", "loss", "callbacks", "fit", "predict")
+# keras.Model.fit/predict arguments that the classifier sets itself.
+# The keras.Model.fit and predict arguments a user may set; the classifier
+# sets the others (batch_size, epochs, shuffle, ...) itself.
+_KERAS_ARGS = {
+    "fit": frozenset(
+        {"verbose", "callbacks", "steps_per_epoch", "validation_steps"}
+        | {"validation_batch_size", "validation_freq"}
+    ),
+    "predict": frozenset({"batch_size", "verbose", "callbacks"}),
+}
+# Each architecture's default for the parameters only it uses.
+_ARCHITECTURE_DEFAULTS = {
+    "pool_size": {"blog": 5},
+    "mean_pooling": {"kim": True, "blog": False},
+}
+
+# Each fit traces a new model; TensorFlow's warning about that is noise here.
+hide_retracing_warnings()
 
 
 class GloveCNNClassifier(KerasClassifier):
@@ -107,24 +128,28 @@ class GloveCNNClassifier(KerasClassifier):
     kernel_size : int or tuple of int, default=1
         Width of each convolution: for ``"kim"``, one parallel convolution per
         width; ``"blog"`` takes a single int (5 in the blog).
-    pool_size : int, default=5
-        Size of the max-pooling windows of ``"blog"``; ``"kim"`` ignores it.
+    pool_size : int or None, default=None
+        Size of the max-pooling windows of ``"blog"``; None means 5, the
+        blog's. ``"kim"`` has no such pooling and refuses a value.
     dense_units : int, default=0
         Width of a hidden dense layer before the softmax; 0 for none (the blog
         has 128).
     dropout : float, default=0.5
         Dropout rate before the dense layers.
-    mean_pooling : bool, default=True
+    mean_pooling : bool or None, default=None
         ``"kim"`` only: pool each document's mean word vector, weighted by
-        sublinear TF-IDF, beside the max-pooled convolutions.
+        sublinear TF-IDF, beside the max-pooled convolutions. None means True
+        for ``"kim"``; ``"blog"`` refuses True.
     unseen_glove_words : int, default=50000
         How many of the GloVe source's first (most frequent) words the
         frozen table holds beyond the words seen at fit. The vectorizer's
         parameter of the same name must let such words through;
         :func:`make_glove_pipeline` sets both. 0 keeps only the words seen at
         fit. Each such word costs one row of ``dim`` floats in the model.
-    embedding_dim : int, default=50
-        Width of the trainable embedding when ``glove=None``; ignored otherwise.
+    embedding_dim : int or None, default=None
+        Width of the trainable embedding when ``glove=None`` (None means 50).
+        With a GloVe source, the width is the source's: another value is
+        refused.
     train_missing : bool, default=True
         Learn vectors for the kept words that GloVe lacks and that occur in
         at least two training documents (they start at zero); every GloVe row
@@ -158,15 +183,33 @@ class GloveCNNClassifier(KerasClassifier):
         Epochs without improvement before early stopping.
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the loss, as in scikit-learn.
-    random_state : int or None, default=None
-        Seed for weight initialization, shuffling and the validation split.
-        The same seed gives the same predictions on the same machine.
+    random_state : int, RandomState instance or None, default=None
+        Where the seeds of the weight initializers, the dropout layers, the
+        shuffling and the validation split come from, as in scikit-learn:
+        an int gives the same predictions on the same machine, in any thread
+        or process; a ``RandomState`` is drawn from (so two different ones
+        give different splits); None draws fresh seeds. Every seed is
+        passed explicitly, so no process-global generator (Python's,
+        NumPy's, TensorFlow's or Keras') is read or changed. Bitwise
+        reproducibility on a GPU also needs the application to call
+        ``tf.config.experimental.enable_op_determinism()``.
     verbose : int, default=0
         Keras' verbosity: 1 shows a progress bar.
-    callbacks, shuffle, warm_start
-        Passed to scikeras' ``KerasClassifier``.
+    callbacks : list of keras.callbacks.Callback or None, default=None
+        Given to ``keras.Model.fit`` with the classifier's own.
+    shuffle : bool, default=True
+        Reshuffle the training data each epoch.
+    warm_start : bool, default=False
+        Keep training the fitted network on the next ``fit``.
     **kwargs
-        Routed scikeras parameters, such as ``optimizer__momentum=0.9``.
+        Routed parameters, by the prefixes ``optimizer__`` and ``loss__``
+        (arguments of the optimizer or the loss, such as
+        ``optimizer__momentum=0.9``), ``callbacks__`` (of the callbacks
+        given by class), and ``fit__`` and ``predict__`` (arguments of
+        ``keras.Model.fit`` and ``keras.Model.predict``, such as
+        ``predict__verbose=1``; not those the classifier sets itself, such
+        as ``batch_size`` or ``epochs``). Any other keyword is a
+        ``TypeError``.
 
     Attributes
     ----------
@@ -183,7 +226,7 @@ class GloveCNNClassifier(KerasClassifier):
         batches on its own, so the epoch means add up only when all batches
         have the same size), and the metrics (``accuracy``) are those of the
         combined output with equal weights.
-    feature_encoder_ : object
+    feature_encoder_ : IdTable
         Maps vectorizer ids to rows of the embedding table.
     mix_ : ndarray of shape (2,) or None
         The weights of the lexical and the GloVe channel in the output, fitted
@@ -207,7 +250,6 @@ class GloveCNNClassifier(KerasClassifier):
     ...     max_len=20,
     ...     filters=4,
     ...     kernel_size=2,
-    ...     pool_size=2,
     ...     dense_units=4,
     ...     epochs=2,
     ...     random_state=0,
@@ -228,12 +270,12 @@ class GloveCNNClassifier(KerasClassifier):
         "lexical": ["boolean"],
         "filters": [Interval(Integral, 1, None, closed="left")],
         "kernel_size": [Interval(Integral, 1, None, closed="left"), tuple, list],
-        "pool_size": [Interval(Integral, 1, None, closed="left")],
+        "pool_size": [Interval(Integral, 1, None, closed="left"), None],
         "dense_units": [Interval(Integral, 0, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
-        "mean_pooling": ["boolean"],
+        "mean_pooling": ["boolean", None],
         "unseen_glove_words": [Interval(Integral, 0, None, closed="left")],
-        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "embedding_dim": [Interval(Integral, 1, None, closed="left"), None],
         "train_missing": ["boolean"],
         "trainable_dim": [Interval(Integral, 0, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither"), None],
@@ -257,12 +299,12 @@ class GloveCNNClassifier(KerasClassifier):
         lexical=True,
         filters=256,
         kernel_size=1,
-        pool_size=5,
+        pool_size=None,
         dense_units=0,
         dropout=0.5,
-        mean_pooling=True,
+        mean_pooling=None,
         unseen_glove_words=50_000,
-        embedding_dim=50,
+        embedding_dim=None,
         train_missing=True,
         trainable_dim=0,
         optimizer="adam",
@@ -311,8 +353,9 @@ class GloveCNNClassifier(KerasClassifier):
         self.callbacks = callbacks
         self.shuffle = shuffle
         self.warm_start = warm_start
-        vars(self).update(kwargs)
         if kwargs:
+            _check_routes(kwargs)
+            vars(self).update(kwargs)
             self._user_params = set(kwargs)
 
     def __sklearn_tags__(self):
@@ -331,12 +374,26 @@ class GloveCNNClassifier(KerasClassifier):
         tags.classifier_tags.poor_score = True
         return tags
 
+    # scikit-learn's repr, with the changed parameters only.
+    __repr__ = BaseEstimator.__repr__
+
+    def set_params(self, **params) -> "GloveCNNClassifier":
+        """Set parameters, by name or by a documented route; see ``__init__``."""
+        routed = {
+            k: v for k, v in params.items() if k not in self.get_params(deep=False)
+        }
+        _check_routes(routed)
+        super().set_params(**params)
+        if routed:
+            self._user_params = getattr(self, "_user_params", set()) | set(routed)
+        return self
+
     @property
     def feature_encoder(self):
         if self.glove is None or not self.unseen_glove_words:
-            return _DenseIdEncoder()
+            return IdTable()
         n_rows = min(self.unseen_glove_words, len(load_glove(self.glove)))
-        return _DenseIdEncoder(extra_ids=np.arange(n_rows) + FIRST_WORD_ID)
+        return IdTable(extra_ids=glove_id(np.arange(n_rows)))
 
     def fit(self, X, y, sample_weight=None, **kwargs) -> "GloveCNNClassifier":
         """Fit the network to id sequences and labels.
@@ -350,56 +407,78 @@ class GloveCNNClassifier(KerasClassifier):
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the samples in the loss.
         **kwargs
-            Passed to ``keras.Model.fit``.
+            Passed to ``keras.Model.fit`` (``callbacks``, ``verbose``, ...),
+            except the arguments the classifier sets itself.
 
         Returns
         -------
         self : GloveCNNClassifier
             The fitted classifier.
         """
-        self._validate_params()
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y "
-                "is None"
-            )
-        if isinstance(self.kernel_size, tuple | list) and not (
-            self.kernel_size
-            and all(isinstance(k, Integral) and k >= 1 for k in self.kernel_size)
-        ):
-            raise ValueError(
-                "The 'kernel_size' parameter of GloveCNNClassifier must be a "
-                f"positive int or a tuple of them. Got {self.kernel_size!r} instead."
-            )
-        if self.early_stopping and not self.validation_split:
-            raise ValueError(
-                "early_stopping=True needs a validation set: set "
-                "validation_split to a fraction such as 0.1"
-            )
-        sample_weight = _own_weights(sample_weight)
+        self._check_params(y, kwargs)
         classes = getattr(self, "classes_", None)
-        match_dask_worker()
-        start = time.perf_counter()
+        if self.warm_start and getattr(self, "initialized_", False):
+            self._check_embedding_width()
+        source = self._glove_source(X)
         try:
-            with _seeded(self.random_state):
-                super().fit(X, y, sample_weight=sample_weight, **kwargs)
-            _log_fit(self, time.perf_counter() - start)
-            return self
+            self._train(super().fit, X, y, sample_weight=sample_weight, **kwargs)
         except BaseException:
             # scikeras clears classes_ before it refits; a refit that fails
             # early must not leave the previous model without its classes.
             if getattr(self, "classes_", None) is None and classes is not None:
                 self.classes_ = classes
             raise
+        self._id_source = source
+        return self
 
-    def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
-        """Train for one more epoch, keeping the weights; see scikeras."""
-        sample_weight = _own_weights(sample_weight)
-        match_dask_worker()
-        with _seeded(self.random_state):
-            return super().partial_fit(
-                X, y, classes=classes, sample_weight=sample_weight, **kwargs
-            )
+    def partial_fit(
+        self, X, y, classes=None, sample_weight=None, **kwargs
+    ) -> "GloveCNNClassifier":
+        """Train for one more epoch, keeping the weights.
+
+        The first call builds the network as ``fit`` does. Its embedding
+        table holds the GloVe rows of the ids in that first batch and of the
+        ``unseen_glove_words`` most frequent GloVe words, and cannot grow: a
+        later batch holding another GloVe word raises a ``ValueError``
+        rather than train on it as an unknown word. To stream a corpus, set
+        ``unseen_glove_words`` to the size of the GloVe source (every row),
+        or make the first batch hold the vocabulary.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, max_len)
+            Id sequences.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        classes : array-like of shape (n_classes,), default=None
+            Every class, on the first call; the labels of ``y`` otherwise.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples in the loss.
+        **kwargs
+            Passed to ``keras.Model.fit``, as in :meth:`fit`.
+
+        Returns
+        -------
+        self : GloveCNNClassifier
+            The classifier.
+        """
+        self._check_params(y, kwargs)
+        if getattr(self, "initialized_", False):
+            self._check_embedding_width()
+        source = self._glove_source(X)
+        if getattr(self, "initialized_", False):
+            self._check_id_source(X)
+            self._check_table_covers(X)
+        self._train(
+            super().partial_fit,
+            X,
+            y,
+            classes=classes,
+            sample_weight=sample_weight,
+            **kwargs,
+        )
+        self._id_source = source
+        return self
 
     def predict_proba(self, X, **kwargs) -> np.ndarray:
         """Class probabilities, one row per sample.
@@ -409,7 +488,8 @@ class GloveCNNClassifier(KerasClassifier):
         X : array-like of shape (n_samples, max_len)
             Id sequences.
         **kwargs
-            Passed to ``keras.Model.predict``.
+            Passed to ``keras.Model.predict``: ``batch_size``, ``verbose``
+            or ``callbacks``.
 
         Returns
         -------
@@ -420,10 +500,118 @@ class GloveCNNClassifier(KerasClassifier):
         # scikeras squeezes a single sample down to 1-D.
         return proba.reshape(-1, len(self.classes_))
 
+    def _train(self, fit, X, y, *, sample_weight, **kwargs) -> None:
+        match_dask_worker()
+        start = time.perf_counter()
+        fit(X, y, sample_weight=own_weights(sample_weight), **kwargs)
+        _log_fit(self, time.perf_counter() - start)
+
+    def _check_params(self, y, fit_kwargs: dict) -> None:
+        """Check what ``_parameter_constraints`` cannot: the combinations."""
+        self._validate_params()
+        name = type(self).__name__
+        if y is None:
+            raise ValueError(
+                f"{name} requires y to be passed, but the target y is None"
+            )
+        if isinstance(self.kernel_size, tuple | list) and not (
+            self.kernel_size
+            and all(isinstance(k, Integral) and k >= 1 for k in self.kernel_size)
+        ):
+            raise ValueError(
+                f"The 'kernel_size' parameter of {name} must be a positive int "
+                f"or a tuple of them. Got {self.kernel_size!r} instead."
+            )
+        if self.early_stopping and not self.validation_split:
+            raise ValueError(
+                "early_stopping=True needs a validation set: set "
+                "validation_split to a fraction such as 0.1"
+            )
+        for param, defaults in _ARCHITECTURE_DEFAULTS.items():
+            value = getattr(self, param)
+            if value is not None and value and self.architecture not in defaults:
+                users = " or ".join(repr(a) for a in defaults)
+                raise ValueError(
+                    f"{param}={value!r} is used by architecture {users} only, "
+                    f"not by architecture={self.architecture!r}; leave it None"
+                )
+            if value is True and defaults.get(self.architecture) is False:
+                raise ValueError(
+                    f"{param}=True is not available for architecture="
+                    f"{self.architecture!r}; leave it None"
+                )
+        if self.glove is not None and self.embedding_dim is not None:
+            dim = load_glove(self.glove).dim
+            if self.embedding_dim != dim:
+                raise ValueError(
+                    f"embedding_dim={self.embedding_dim} is the width of an "
+                    "embedding learned from scratch (glove=None); the GloVe "
+                    f"source {str(self.glove)!r} has dimension {dim}. Leave "
+                    "embedding_dim None"
+                )
+        _check_keras_args(fit_kwargs, "fit", "fit() argument ")
+        if "validation_data" in fit_kwargs:
+            raise ValueError(
+                "validation_data is not supported: the classifier holds out "
+                "its own validation data; set validation_split instead"
+            )
+
+    def _architecture_param(self, param: str):
+        value = getattr(self, param)
+        return (
+            _ARCHITECTURE_DEFAULTS[param][self.architecture] if value is None else value
+        )
+
+    def _glove_source(self, X) -> str | None:
+        """The fingerprint of the id space this classifier reads, after
+        checking that ``X`` (if it names one) is in it."""
+        if self.glove is None:
+            return None
+        expected = load_glove(self.glove).fingerprint
+        _check_same_source(
+            id_source(X), expected, f"the GloVe source {str(self.glove)!r}"
+        )
+        return expected
+
+    def _check_id_source(self, X) -> None:
+        _check_same_source(
+            id_source(X), getattr(self, "_id_source", None), "the GloVe source of fit"
+        )
+
+    def _check_table_covers(self, X) -> None:
+        """Refuse a batch whose GloVe words the fitted table has no row for."""
+        if self.glove is None:
+            return
+        X = check_ids(X, type(self).__name__)
+        unknown = self.feature_encoder_.unknown(X)
+        unknown = unknown[glove_row(unknown) < len(load_glove(self.glove))]
+        if len(unknown):
+            raise ValueError(
+                f"partial_fit got {len(unknown)} GloVe word(s) (ids "
+                f"{unknown[:5].tolist()}...) that the embedding table built at "
+                "the first call has no row for; it cannot grow, and they would "
+                "train as unknown words. Set unseen_glove_words to the GloVe "
+                "source's size to hold every row, or make the first batch "
+                "hold the vocabulary"
+            )
+
+    def _initialize(self, X, y=None):
+        # As scikeras', but the seeds come from random_state explicitly:
+        # scikeras' _random_state would reseed the process-global generators.
+        self._seeds = seed_source(self.random_state)
+        self._random_state = None
+        X, y = self._validate_data(X, y, reset=True)
+        self.target_encoder_ = self.target_encoder.fit(y)
+        vars(self).update(self.target_encoder_.get_metadata())
+        self.feature_encoder_ = self.feature_encoder.fit(X)
+        self.model_ = self._build_keras_model()
+        self._initialize_callbacks()
+        return X, y
+
     def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
         name = type(self).__name__
         if X is not None:
-            X = _check_ids(X, name)
+            X = np.asarray(check_ids(X, name))
             expected = getattr(self, "n_features_in_", None)
             if not reset and expected is not None and X.shape[1] != expected:
                 # scikit-learn's wording; here a feature is a sequence position.
@@ -434,7 +622,7 @@ class GloveCNNClassifier(KerasClassifier):
                 )
         if y is not None:
             labels = np.asarray(y)
-            _check_no_missing_labels(labels)
+            check_labels(labels)
             if labels.shape[1:] == (1,):
                 y = column_or_1d(y, warn=True)
         return super()._validate_data(X, y, reset=reset, y_numeric=y_numeric)
@@ -445,30 +633,28 @@ class GloveCNNClassifier(KerasClassifier):
                 f"y holds a single class ({meta['classes_'].tolist()[0]!r}); a "
                 "classifier needs more than one class"
             )
-        encoder = self.feature_encoder_
-        ids = encoder.ids_
+        table = self.feature_encoder_
         if self.glove is None:
-            embedding = {"embedding_dim": self.embedding_dim}
+            embedding = {"embedding_dim": self.embedding_dim or 50}
         else:
             glove = load_glove(self.glove)
             # Rows past GloVe's are kept words that GloVe lacks. A vector
             # learned from one document would only memorize it: the lexical
             # channel knows such a word already.
-            missing = np.concatenate(
-                [[False] * FIRST_WORD_ID, ids - FIRST_WORD_ID >= len(glove)]
-            )
-            learnable = missing & (encoder.df_ >= _MIN_DF_TO_LEARN)
+            learnable = table.missing_rows(len(glove)) & (table.df_ >= _MIN_DF_TO_LEARN)
             embedding = {
                 "embedding_dim": glove.dim,
-                "weights": _embedding_matrix(glove, ids),
+                "weights": table.embedding_matrix(glove.vectors),
                 "trainable_rows": learnable if self.train_missing else None,
             }
-        idf = encoder.idf()
-        if self.architecture == "kim":
-            embedding["mean_idf"] = idf if self.mean_pooling else None
+        idf = table.idf()
+        if self.architecture == "blog":
+            embedding["pool_size"] = self._architecture_param("pool_size")
+        elif self._architecture_param("mean_pooling"):
+            embedding["mean_idf"] = idf
         lexical = None
         if self.lexical:
-            seen = FIRST_WORD_ID + encoder.n_seen_
+            seen = FIRST_WORD_ID + table.n_seen_
             # Words not seen at fit carry no lexical evidence, as in TfidfVectorizer.
             lexical = {
                 "n_words": seen,
@@ -479,13 +665,13 @@ class GloveCNNClassifier(KerasClassifier):
             meta["n_features_in_"],
             meta["n_classes_"],
             lexical=lexical,
-            n_ids=FIRST_WORD_ID + len(ids),
+            n_ids=table.n_rows,
             trainable_dim=self.trainable_dim,
             filters=self.filters,
             kernel_size=self.kernel_size,
-            pool_size=self.pool_size,
             dense_units=self.dense_units,
             dropout=self.dropout,
+            seed=draw_seed(self._seeds),
             **embedding,
         )
         optimizer = compile_kwargs["optimizer"]
@@ -513,20 +699,16 @@ class GloveCNNClassifier(KerasClassifier):
         )
         fit_args = {k: v for k, v in fit_args.items() if not k.startswith("callbacks")}
         extra_callbacks = kwargs.pop("callbacks", None) or []
-        if "validation_data" in kwargs:
-            raise ValueError(
-                "validation_data is not supported: the classifier holds out "
-                "its own validation data; set validation_split instead"
-            )
         fit_args.update(kwargs)
         fit_args.update(epochs=initial_epoch + epochs, initial_epoch=initial_epoch)
         # The renaming runs first, so later callbacks and history_ see the
         # plain names (val_accuracy, not val_probabilities_accuracy).
-        callbacks = [_PlainLogNames(), *self._fit_callbacks, *extra_callbacks]
+        callbacks = [RenameLogs(_history_key), *self._fit_callbacks, *extra_callbacks]
         validation = None
         if self.validation_split:
-            X, y, sample_weight, validation = self._hold_out(X, y, sample_weight)
-            fit_args["validation_split"] = 0.0
+            X, y, sample_weight, validation = hold_out(
+                X, y, sample_weight, self.validation_split, draw_seed(self._seeds)
+            )
         if self.early_stopping:
             callbacks.append(
                 keras.callbacks.EarlyStopping(
@@ -534,10 +716,11 @@ class GloveCNNClassifier(KerasClassifier):
                 )
             )
         model = self._training_model()
-        x, y_fit, fit_args = self._training_data(
-            model, X, y, sample_weight, validation, fit_args
-        )
-        history = model.fit(x=x, y=y_fit, callbacks=callbacks, **fit_args)
+        fit_args.update(self._training_data(model, X, y, sample_weight, validation))
+        # The datasets batch, weigh and shuffle; Keras must not do it again.
+        for key in ("batch_size", "sample_weight", "validation_split", "shuffle"):
+            fit_args.pop(key, None)
+        history = model.fit(callbacks=callbacks, shuffle=False, **fit_args)
         if not warm_start or not hasattr(self, "history_") or initial_epoch == 0:
             self.history_ = defaultdict(list)
         for key, values in history.history.items():
@@ -565,28 +748,23 @@ class GloveCNNClassifier(KerasClassifier):
         )
         return model
 
-    def _training_data(self, model, X, y, sample_weight, validation, fit_args):
-        """The arrays or datasets for ``model.fit``, and its other arguments."""
-        n_outputs = len(model.outputs)
-        if self.architecture not in PADDING_INVARIANT:
-            if validation is not None:
-                fit_args["validation_data"] = _repeat_targets(validation, n_outputs)
-            X, y = _repeat_targets((X, y), n_outputs)
-            return X, y, {**fit_args, "sample_weight": sample_weight}
+    def _training_data(self, model, X, y, sample_weight, validation) -> dict:
+        """``x`` and ``validation_data`` for ``model.fit``: datasets that
+        shuffle with an explicit seed, by length where the network allows."""
         batches = {
             "batch_size": self.batch_size,
-            "seed": None if self.random_state is None else self._random_state,
-            "n_outputs": n_outputs,
+            "n_outputs": len(model.outputs),
+            "by_length": self.architecture in PADDING_INVARIANT,
+            "seed": draw_seed(self._seeds),
         }
-        train = training_dataset(X, y, sample_weight, shuffle=self.shuffle, **batches)
+        data = {
+            "x": training_dataset(X, y, sample_weight, shuffle=self.shuffle, **batches)
+        }
         if validation is not None:
-            fit_args["validation_data"] = training_dataset(
+            data["validation_data"] = training_dataset(
                 *validation, *[None] * (3 - len(validation)), shuffle=False, **batches
             )
-        # The dataset holds the weights and does the batching and shuffling.
-        for key in ("batch_size", "sample_weight"):
-            fit_args.pop(key, None)
-        return train, None, {**fit_args, "shuffle": False}
+        return data
 
     def _fit_mix(self, validation) -> None:
         """Weigh the channels to minimize the log-loss on the validation split.
@@ -609,54 +787,49 @@ class GloveCNNClassifier(KerasClassifier):
             return
         X, y = validation[0], validation[1]
         weights = validation[2] if len(validation) > 2 else None
-        labels = _class_codes(y)
         outputs = self._predict_model(training_model(self.model_), X)
         logits = head_logits(self.model_, outputs)
-        self.mix_ = fit_mix(logits, labels, sample_weight=weights)
+        self.mix_ = fit_mix(logits, class_codes(y), sample_weight=weights)
         set_mix(self.model_, self.mix_)
 
-    def _predict_model(self, model, X, **kwargs):
+    def _predict_model(self, model, X, **predict_args):
         """``model.predict`` on encoded ids, by length where the network allows."""
+        predict_args = {
+            "batch_size": self.batch_size,
+            "verbose": self.verbose,
+            **predict_args,
+        }
         if self.architecture not in PADDING_INVARIANT:
-            return model.predict(X, batch_size=self.batch_size, verbose=self.verbose)
-        return predict_by_length(
-            model, X, batch_size=self.batch_size, verbose=self.verbose
-        )
+            return model.predict(X, **predict_args)
+        return predict_by_length(model, X, **predict_args)
 
     def _predict_raw(self, X, **kwargs):
         match_dask_worker()
-        if self.architecture not in PADDING_INVARIANT:
-            return super()._predict_raw(X, **kwargs)
         if not self.initialized_:
             raise NotFittedError(
                 f"This {type(self).__name__} instance is not fitted yet; call "
                 "'fit' before 'predict'"
             )
+        _check_keras_args(kwargs, "predict", "predict() argument ")
+        self._check_id_source(X)
         X, _ = self._validate_data(X=X)
-        return self._predict_model(self.model_, self.feature_encoder_.transform(X))
-
-    def _hold_out(self, X, y, sample_weight):
-        """Split off a stratified validation set, in encoded space."""
-        # Ordinal codes of shape (n, 1), or one-hot rows for categorical losses.
-        labels = _class_codes(y)
-        _, counts = np.unique(labels, return_counts=True)
-        # Stratify only if every class fits on both sides; on small data
-        # train_test_split refuses to, and a plain shuffled split still works.
-        n_valid = int(np.ceil(self.validation_split * len(labels)))
-        can_stratify = min(n_valid, len(labels) - n_valid) >= len(counts)
-        stratify = labels if counts.min() >= 2 and can_stratify else None
-        seed = None if self.random_state is None else self._random_state
-        arrays = [X, y] if sample_weight is None else [X, y, sample_weight]
-        parts = train_test_split(
-            *arrays,
-            test_size=self.validation_split,
-            stratify=stratify,
-            random_state=seed,
+        predict_args = route_params(
+            self.get_params(),
+            destination="predict",
+            pass_filter=self._predict_kwargs,
+            strict=True,
         )
-        train, valid = parts[0::2], parts[1::2]
-        if sample_weight is None:
-            return train[0], train[1], None, tuple(valid)
-        return train[0], train[1], train[2], tuple(valid)
+        predict_args = {
+            k: v for k, v in predict_args.items() if not k.startswith("callbacks")
+        }
+        predict_args["callbacks"] = [
+            *self._predict_callbacks,
+            *kwargs.pop("callbacks", []),
+        ]
+        predict_args.update(kwargs)
+        return self._predict_model(
+            self.model_, self.feature_encoder_.transform(X), **predict_args
+        )
 
     def _check_embedding_width(self):
         """Refuse to train on a network whose embedding ``glove`` no longer fits.
@@ -670,7 +843,7 @@ class GloveCNNClassifier(KerasClassifier):
         except (AttributeError, ValueError):  # an architecture without one
             return
         if self.glove is None:
-            expected, source = self.embedding_dim, "embedding_dim"
+            expected, source = self.embedding_dim or 50, "embedding_dim"
         else:
             expected = load_glove(self.glove).dim
             source = f"the GloVe source {str(self.glove)!r}"
@@ -682,49 +855,29 @@ class GloveCNNClassifier(KerasClassifier):
                 "back to the source the model was trained with"
             )
 
-    def _get_fitted_state(self) -> dict:
-        """The fitted attributes besides ``model_``, as JSON-ready values.
-
-        :func:`skglove.save` stores this next to the network. With
-        :meth:`_from_fitted_state`, it is the only code that knows which
-        scikeras attributes make a classifier fitted.
-        """
-        check_is_fitted(self, "model_")
-        return {
-            "classes": {
-                "dtype": self.classes_.dtype.str,
-                "values": self.classes_.tolist(),
-            },
-            "target_type": self.target_type_,
-            "y_dtype": self.y_dtype_.str,
-            "y_ndim": int(self.y_ndim_),
-            "X_shape": [int(n) for n in self.X_shape_],
-            "n_features_in": int(self.n_features_in_),
-            "ids": self.feature_encoder_.ids_.tolist(),
-            "n_seen_ids": int(self.feature_encoder_.n_seen_),
-            "mix": None if self.mix_ is None else [float(w) for w in self.mix_],
-            "history": {
-                key: [float(v) for v in values] for key, values in self.history_.items()
-            },
-        }
-
     @classmethod
-    def _from_fitted_state(
-        cls, params: dict, state: dict, model: keras.Model
+    def _restore(
+        cls,
+        params: dict,
+        *,
+        classes,
+        y_dtype,
+        model: keras.Model,
+        table: IdTable,
+        **fitted,
     ) -> "GloveCNNClassifier":
-        """A fitted classifier from :meth:`_get_fitted_state` and its network."""
+        """A fitted classifier from its parameters, network and fitted values.
+
+        ``fitted`` holds ``target_type_``, ``y_ndim_``, ``X_shape_``,
+        ``n_features_in_``, ``mix_``, ``history_`` and ``_id_source``, as
+        :mod:`skglove._persistence` stores them; this is the only code that
+        knows which scikeras attributes make a classifier fitted.
+        """
         clf = cls(**params)
         clf._validate_params()
-        y_dtype = _label_dtype(state["y_dtype"])
-        classes = np.asarray(
-            state["classes"]["values"], dtype=_label_dtype(state["classes"]["dtype"])
-        )
-        clf.target_type_ = str(state["target_type"])
+        vars(clf).update(fitted)
         clf.y_dtype_ = y_dtype
-        clf.y_ndim_ = int(state["y_ndim"])
-        clf.X_dtype_ = np.dtype(np.int32)  # what _check_ids always returns
-        clf.X_shape_ = tuple(int(n) for n in state["X_shape"])
-        clf.n_features_in_ = int(state["n_features_in"])
+        clf.X_dtype_ = np.dtype(np.int32)  # what check_ids always returns
         # As in fit: no classes_ yet, so the encoder learns its categories
         # from labels, here one of each class, and gets the same encoding.
         clf.classes_ = None
@@ -732,18 +885,11 @@ class GloveCNNClassifier(KerasClassifier):
         vars(clf).update(clf.target_encoder_.get_metadata())
         if not np.array_equal(clf.classes_, classes):
             raise ValueError(f"classes {classes!r} are not sorted and unique")
-        clf.feature_encoder_ = _DenseIdEncoder()
-        clf.feature_encoder_.ids_ = np.asarray(state["ids"], dtype=np.int64)
-        clf.feature_encoder_.n_seen_ = int(state.get("n_seen_ids", len(state["ids"])))
-        mix = state.get("mix")
-        clf.mix_ = None if mix is None else np.asarray(mix, dtype=np.float32)
-        clf._random_state = clf.random_state
+        clf.feature_encoder_ = table
+        clf._seeds = seed_source(clf.random_state)
+        clf._random_state = None
         clf.model_ = model
         clf._initialize_callbacks()
-        history = state["history"].items()
-        clf.history_ = defaultdict(
-            list, {str(k): [float(v) for v in vals] for k, vals in history}
-        )
         # Length-agnostic networks (such as "kim") take sequences of any length.
         if model.input_shape[-1] not in (None, clf.n_features_in_) or (
             model.output_shape[-1] != clf.n_classes_
@@ -756,90 +902,50 @@ class GloveCNNClassifier(KerasClassifier):
         return clf
 
 
-class _DenseIdEncoder(TransformerMixin, BaseEstimator):
-    """Map vectorizer ids to consecutive rows of a small embedding table.
-
-    The ids seen at fit, in ascending order, get rows 2, 3, ...; then come
-    ``extra_ids`` that were not seen. Padding stays 0, and every other id
-    becomes 1 (out-of-vocabulary). ``df_`` counts the fit sequences in which
-    each row occurs.
-    """
-
-    def __init__(self, extra_ids=None):
-        self.extra_ids = extra_ids
-
-    def fit(self, X, y=None):
-        X = np.asarray(X)
-        seen = np.unique(X)
-        seen = seen[seen >= FIRST_WORD_ID]
-        extra = np.empty(0, dtype=np.int64)
-        if self.extra_ids is not None:
-            extra = np.setdiff1d(self.extra_ids, seen)
-        self.ids_ = np.concatenate([seen, extra]).astype(np.int64)
-        self.n_seen_ = len(seen)
-        self.n_documents_ = len(X)
-        self.df_ = _document_frequency(
-            self.transform(X), FIRST_WORD_ID + len(self.ids_)
-        )
-        return self
-
-    def transform(self, X):
-        X = np.asarray(X)
-        if not len(self.ids_):
-            return np.where(X < FIRST_WORD_ID, X, OOV_ID).astype(np.int32)
-        order = np.argsort(self.ids_, kind="stable")
-        ordered = self.ids_[order]
-        pos = np.minimum(np.searchsorted(ordered, X), len(ordered) - 1)
-        rows = np.where(ordered[pos] == X, order[pos] + FIRST_WORD_ID, OOV_ID)
-        return np.where(X < FIRST_WORD_ID, X, rows).astype(np.int32)
-
-    def idf(self) -> np.ndarray:
-        """Smoothed idf per row, as ``TfidfVectorizer``'s; 0 for padding and OOV.
-
-        Rows never seen at fit get the idf of a word in no document.
-        """
-        n = self.n_documents_
-        idf = np.log((1 + n) / (1 + self.df_)) + 1
-        idf[:FIRST_WORD_ID] = 0
-        return idf.astype(np.float32)
+def _check_routes(kwargs: dict) -> None:
+    """Refuse keywords that are neither parameters nor documented routes."""
+    valid = [
+        p
+        for p in inspect.signature(GloveCNNClassifier.__init__).parameters
+        if p not in ("self", "kwargs")
+    ]
+    check_keywords("GloveCNNClassifier()", kwargs, valid, _ROUTES)
+    for route in ("fit", "predict"):
+        args = {
+            k.split("__")[1]: v for k, v in kwargs.items() if k.startswith(f"{route}__")
+        }
+        _check_keras_args(args, route, f"routed parameter {route}__")
 
 
-def _document_frequency(rows: np.ndarray, n_rows: int) -> np.ndarray:
-    """In how many sequences (rows of ``rows``) each table row occurs."""
-    ordered = np.sort(rows, axis=1)
-    first = np.ones(ordered.shape, dtype=bool)
-    first[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
-    return np.bincount(ordered[first], minlength=n_rows)
+def _check_keras_args(args: dict, method: str, label: str) -> None:
+    """Refuse ``keras.Model.<method>`` arguments a user may not set."""
+    accepted = _KERAS_ARGS[method]
+    for name in args:
+        if name == "validation_data" and method == "fit":
+            continue  # refused with its own message
+        if name not in accepted:
+            raise TypeError(
+                f"{label}{name!r} is not accepted: the classifier sets the "
+                f"other arguments of keras.Model.{method} itself, or Keras has "
+                f"no such argument; accepted: {', '.join(sorted(accepted))}"
+            )
 
 
-def _class_codes(y: np.ndarray) -> np.ndarray:
-    """Class codes from encoded targets: ordinal (n, 1) or one-hot rows."""
-    codes = y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.ravel()
-    return codes.astype(np.int64)
-
-
-def _repeat_targets(data: tuple, n_outputs: int) -> tuple:
-    """``(X, y[, w])`` with ``y`` given to each of ``n_outputs`` outputs."""
-    if n_outputs == 1:
-        return data
-    return (data[0], [data[1]] * n_outputs, *data[2:])
-
-
-class _PlainLogNames(keras.callbacks.Callback):
-    """Rename the Keras log entries in place to their :func:`_history_key`."""
-
-    def _rename(self, logs):
-        if logs:
-            for key in list(logs):
-                plain = _history_key(key)
-                if plain != key:
-                    logs[plain] = logs.pop(key)
-
-    def on_train_batch_end(self, batch, logs=None):
-        self._rename(logs)
-
-    def on_epoch_end(self, epoch, logs=None):
-        self._rename(logs)
+def _check_same_source(given: str | None, expected: str | None, what: str) -> None:
+    """Refuse ids from another id space than the one the classifier reads."""
+    if given is None or expected is None or given == expected:
+        return
+    made = (
+        "frequency ranks (a vectorizer with glove=None)"
+        if given == RANK_IDS
+        else f"the rows of a GloVe source with fingerprint {given[:12]}"
+    )
+    raise ValueError(
+        f"the id sequences are {made}, but the classifier reads them as rows of "
+        f"{what} (fingerprint {expected[:12]}): the vectorizer and the "
+        "classifier use different GloVe sources. Give both the same glove "
+        "(make_glove_pipeline does)"
+    )
 
 
 def _history_key(key: str) -> str:
@@ -876,145 +982,3 @@ def _log_fit(clf: GloveCNNClassifier, seconds: float) -> None:
         seconds,
         last,
     )
-
-
-def _check_no_missing_labels(y: np.ndarray) -> None:
-    """Name missing labels, which scikeras reports as a failed comparison."""
-    if y.dtype.kind == "f":
-        missing = np.isnan(y).ravel()
-    elif y.dtype.kind == "O":
-        missing = np.fromiter(map(_is_missing, y.ravel()), dtype=bool, count=y.size)
-    else:
-        return
-    if missing.any():
-        raise ValueError(
-            f"Input y contains NaN or None: {missing.sum()} missing label(s), the "
-            f"first at position {np.flatnonzero(missing)[0]}; drop those samples "
-            "or fill in their labels"
-        )
-
-
-def _is_missing(value) -> bool:
-    try:
-        return value is None or bool(value != value)
-    except TypeError:  # pandas.NA has no truth value
-        return True
-
-
-def _label_dtype(text: str) -> np.dtype:
-    """A label dtype from its string form: bool, number, str or object only."""
-    dtype = np.dtype(text)
-    if dtype.kind not in "biufUO":
-        raise ValueError(f"unsupported label dtype {text!r}")
-    return dtype
-
-
-def _own_weights(sample_weight):
-    """A float copy: scikeras multiplies class weights into it in place."""
-    return None if sample_weight is None else np.array(sample_weight, dtype=float)
-
-
-def _embedding_matrix(glove: GloveVectors, ids: np.ndarray) -> np.ndarray:
-    """GloVe rows of ``ids`` under two zero rows; ids past GloVe stay zero."""
-    matrix = np.zeros((FIRST_WORD_ID + len(ids), glove.dim), dtype=np.float32)
-    rows = ids - FIRST_WORD_ID
-    in_glove = rows < len(glove)
-    matrix[FIRST_WORD_ID:][in_glove] = glove.vectors[rows[in_glove]]
-    return matrix
-
-
-def _check_ids(X, name: str):
-    """Reject text and non-id input before scikeras' generic checks."""
-    if isinstance(X, str | bytes):
-        raise TypeError(
-            f"{name} expects id sequences, got a string; put a "
-            "GloveSequenceVectorizer before it (see make_glove_pipeline)"
-        )
-    if issparse(X):
-        raise TypeError(
-            f"{name} expects a dense array of id sequences; sparse input is not "
-            "supported"
-        )
-    X = np.asarray(X) if not hasattr(X, "dtype") else X
-    if X.dtype.kind == "O":
-        # Numbers in an object array (e.g. a mixed pandas frame) are still ids.
-        try:
-            X = np.asarray(X, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(
-                f"{name} expects integer id sequences from GloveSequenceVectorizer, "
-                f"got an array of dtype object ({exc}); use make_glove_pipeline "
-                "to vectorize text first"
-            ) from None
-    if X.dtype.kind in "US":
-        raise TypeError(
-            f"{name} expects integer id sequences from GloveSequenceVectorizer, "
-            f"got an array of dtype {X.dtype}; use make_glove_pipeline to "
-            "vectorize text first"
-        )
-    if X.ndim != 2:
-        raise ValueError(
-            f"{name} expects a 2-D array of id sequences, got shape {X.shape}; "
-            "Reshape your data to one row per document, e.g. with "
-            "X.reshape(1, -1) for a single sequence"
-        )
-    if X.dtype.kind == "c":
-        raise ValueError(f"{name} expects integer ids: Complex data not supported")
-    if X.dtype.kind == "f":
-        if not np.all(np.isfinite(X)):
-            raise ValueError(f"{name} expects integer ids, got NaN or inf")
-        if np.any(X != np.round(X)):
-            raise ValueError(f"{name} expects integer ids, got non-integer values")
-        X = X.astype(np.int64)
-    elif X.dtype.kind not in "iu":
-        raise TypeError(f"{name} expects integer ids, got dtype {X.dtype}")
-    if X.size and X.min() < 0:
-        # "Negative values in data" is scikit-learn's wording for positive_only.
-        raise ValueError(
-            f"Negative values in data passed to {name}: it expects non-negative "
-            f"ids, got {X.min()}"
-        )
-    if X.size and X.max() > np.iinfo(np.int32).max:
-        raise ValueError(f"{name} expects ids below 2**31, got {X.max()}")
-    # One dtype for fit and predict: scikeras refuses unsafe casts between them.
-    return X.astype(np.int32, copy=False)
-
-
-@contextmanager
-def _seeded(seed):
-    """Seed Python, NumPy, TensorFlow and Keras; restore them on exit.
-
-    The seeds and op determinism are process-global, so the previous state is
-    put back for the caller. Not safe under concurrent fits in threads.
-    """
-    if seed is None:
-        yield
-        return
-    if isinstance(seed, np.random.RandomState):
-        seed = int(seed.randint(np.iinfo(np.int32).max))
-    saved_python = random.getstate()
-    saved_numpy = np.random.get_state()  # noqa: NPY002 - the legacy global state
-    saved_keras = (
-        global_state.get_global_attribute(GLOBAL_RANDOM_SEED),
-        global_state.get_global_attribute(GLOBAL_SEED_GENERATOR),
-    )
-    saved_tf = tf_context.global_seed()
-    was_deterministic = tf_config.is_op_determinism_enabled()
-    keras.utils.set_random_seed(int(seed))
-    tf.config.experimental.enable_op_determinism()
-    # Keras draws layers' default seeds from the global ``random`` module,
-    # which other threads (a Dask worker's event loop) may draw from too: it
-    # gets a private generator, in the state the global one was just given.
-    saved_seed_source = keras_seed_generator.python_random
-    keras_seed_generator.python_random = random.Random(int(seed))
-    try:
-        yield
-    finally:
-        keras_seed_generator.python_random = saved_seed_source
-        if not was_deterministic:
-            tf_config.disable_op_determinism()
-        tf.random.set_seed(saved_tf)
-        global_state.set_global_attribute(GLOBAL_RANDOM_SEED, saved_keras[0])
-        global_state.set_global_attribute(GLOBAL_SEED_GENERATOR, saved_keras[1])
-        np.random.set_state(saved_numpy)  # noqa: NPY002
-        random.setstate(saved_python)

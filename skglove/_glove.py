@@ -143,6 +143,14 @@ class GloveVectors:
             raise ValueError(f"GloVe source {self.source!r} has duplicate words")
         return index
 
+    @cached_property
+    def fingerprint(self) -> str:
+        digest = hashlib.blake2b(digest_size=16)
+        digest.update(str(self.dim).encode())
+        for word in self.words:
+            digest.update(word.encode("utf-8", "surrogatepass") + b"\n")
+        return digest.hexdigest()
+
     def __len__(self) -> int:
         return len(self.words)
 

@@ -19,7 +19,7 @@ import numpy as np
 from keras import layers
 from scipy.optimize import minimize
 
-from ._ids import PAD_ID
+from ._ids import PAD
 from ._layers import ChannelMix, SubsetEmbedding, TfidfPooling, squared_hinge
 
 __all__ = [
@@ -45,8 +45,53 @@ GLOVE_HEAD = "glove_probabilities"
 _LEXICAL_SCALE = 3.0
 
 
+class _Seeds:
+    """Distinct seeds for a network's random layers, all drawn from one seed.
+
+    Every random layer gets an explicit seed, so building never draws from
+    Keras' process-global generator (which reads Python's ``random``).
+    """
+
+    def __init__(self, seed: int) -> None:
+        self._rng = np.random.default_rng(seed)
+
+    def __call__(self) -> int:
+        return int(self._rng.integers(np.iinfo(np.int32).max))
+
+    def glorot(self) -> keras.initializers.Initializer:
+        return keras.initializers.GlorotUniform(seed=self())
+
+    def dropout(self, rate: float, **kwargs) -> layers.Dropout:
+        return layers.Dropout(rate, seed=self(), **kwargs)
+
+
+def _trainable_embedding(n_ids: int, dim: int, seeds: _Seeds, name: str):
+    # Keras' default initializer for Embedding, with an explicit seed.
+    init = keras.initializers.RandomUniform(-0.05, 0.05, seed=seeds())
+    return layers.Embedding(n_ids, dim, embeddings_initializer=init, name=name)
+
+
+def _frozen_embedding(table: np.ndarray, name: str):
+    # "zeros": the table replaces it, and a random default would draw a seed.
+    n_ids, dim = table.shape
+    return layers.Embedding(
+        n_ids,
+        dim,
+        weights=[table],
+        embeddings_initializer="zeros",
+        trainable=False,
+        name=name,
+    )
+
+
 def _embed(
-    ids, n_ids: int, dim: int, weights=None, trainable_rows=None, trainable_dim=0
+    ids,
+    n_ids: int,
+    dim: int,
+    seeds: _Seeds,
+    weights=None,
+    trainable_rows=None,
+    trainable_dim=0,
 ):
     """Embed ``ids``: a frozen ``weights`` table, or a trainable one if None.
 
@@ -56,18 +101,18 @@ def _embed(
     features per id, learned from scratch.
     """
     if trainable_dim:
-        extra = layers.Embedding(n_ids, trainable_dim, name="trainable_features")(ids)
-        x = _embed(ids, n_ids, dim, weights, trainable_rows)
+        extra = _trainable_embedding(n_ids, trainable_dim, seeds, "trainable_features")(
+            ids
+        )
+        x = _embed(ids, n_ids, dim, seeds, weights, trainable_rows)
         return layers.Concatenate(name="features")([x, extra])
     if weights is None:
-        return layers.Embedding(n_ids, dim, name="embedding")(ids)
+        return _trainable_embedding(n_ids, dim, seeds, "embedding")(ids)
     if weights.shape != (n_ids, dim):
         raise ValueError(
             f"embedding weights have shape {weights.shape}, expected {(n_ids, dim)}"
         )
-    x = layers.Embedding(
-        n_ids, dim, weights=[weights], trainable=False, name="embedding"
-    )(ids)
+    x = _frozen_embedding(weights, "embedding")(ids)
     if trainable_rows is None or not np.any(trainable_rows):
         return x
     correction = _subset_embedding(
@@ -87,9 +132,7 @@ def _subset_embedding(ids, n_ids: int, rows: np.ndarray, dim: int, name: str):
 def _row_indicator(ids, rows: np.ndarray, name: str):
     """A frozen 0/1 lookup: 1 where ``rows[id]`` is true, shape (..., 1)."""
     table = np.asarray(rows, dtype=np.float32).reshape(-1, 1)
-    return layers.Embedding(len(table), 1, weights=[table], trainable=False, name=name)(
-        ids
-    )
+    return _frozen_embedding(table, name)(ids)
 
 
 def _min_blog_length(kernel_size: int, pool_size: int) -> int:
@@ -115,6 +158,7 @@ def build_blog_cnn(
     dense_units: int = 128,
     dropout: float = 0.0,
     output_name: str = OUTPUT,
+    seed: int = 0,
 ) -> keras.Model:
     """The convnet of the Keras blog post on pre-trained embeddings.
 
@@ -145,6 +189,9 @@ def build_blog_cnn(
         Dropout rate before each Dense layer.
     output_name : str
         Name of the softmax layer.
+    seed : int
+        Seed of the initializers and dropout layers: the same seed builds
+        the same network, and no process-global generator is read.
 
     Returns
     -------
@@ -163,20 +210,21 @@ def build_blog_cnn(
             f"pool_size={pool_size} needs sequences of at least {shortest} ids, "
             f"got max_len={seq_len}; raise max_len or lower kernel_size/pool_size"
         )
+    seeds = _Seeds(seed)
     ids = keras.Input(shape=(seq_len,), dtype="int32", name="ids")
-    x = _embed(ids, n_ids, embedding_dim, weights, trainable_rows, trainable_dim)
+    x = _embed(ids, n_ids, embedding_dim, seeds, weights, trainable_rows, trainable_dim)
     for _ in range(2):
-        x = layers.Conv1D(filters, kernel_size, activation="relu")(x)
+        x = _conv(filters, kernel_size, seeds)(x)
         x = layers.MaxPooling1D(pool_size)(x)
-    x = layers.Conv1D(filters, kernel_size, activation="relu")(x)
+    x = _conv(filters, kernel_size, seeds)(x)
     x = layers.GlobalMaxPooling1D()(x)
     if dense_units:
         if dropout:
-            x = layers.Dropout(dropout)(x)
-        x = layers.Dense(dense_units, activation="relu")(x)
+            x = seeds.dropout(dropout)(x)
+        x = _dense(dense_units, "relu", seeds)(x)
     if dropout:
-        x = layers.Dropout(dropout)(x)
-    outputs = layers.Dense(n_classes, activation="softmax", name=output_name)(x)
+        x = seeds.dropout(dropout)(x)
+    outputs = _dense(n_classes, "softmax", seeds, name=output_name)(x)
     return keras.Model(ids, outputs, name="blog_cnn")
 
 
@@ -194,8 +242,8 @@ def build_kim_cnn(
     dense_units: int = 0,
     dropout: float = 0.5,
     mean_idf: np.ndarray | None = None,
-    pool_size: int | None = None,
     output_name: str = OUTPUT,
+    seed: int = 0,
 ) -> keras.Model:
     """Kim (2014)'s convnet: parallel convolutions, each max-pooled over time.
 
@@ -229,24 +277,28 @@ def build_kim_cnn(
     mean_idf : ndarray of shape (n_ids,) or None
         If given, the document's mean word vector, weighted by sublinear
         TF-IDF with these idf values, joins the max-pooled features.
-    pool_size : None
-        Ignored; accepted so that every architecture takes the same keywords.
     output_name : str
         Name of the softmax layer.
+    seed : int
+        Seed of the initializers and dropout layers; see :func:`build_blog_cnn`.
+    seed : int
+        Seed of the initializers and dropout layers: the same seed builds
+        the same network, and no process-global generator is read.
 
     Returns
     -------
     keras.Model
         The uncompiled model.
     """
+    seeds = _Seeds(seed)
     ids = keras.Input(shape=(None,), dtype="int32", name="ids")
-    is_word = _row_indicator(ids, np.arange(n_ids) != PAD_ID, "is_word")
-    x = _embed(ids, n_ids, embedding_dim, weights, trainable_rows, trainable_dim)
+    is_word = _row_indicator(ids, np.arange(n_ids) != PAD, "is_word")
+    x = _embed(ids, n_ids, embedding_dim, seeds, weights, trainable_rows, trainable_dim)
     # Padding must read as zeros, whatever trainable rows id 0 may have.
     x = layers.Multiply(name="words_only")([x, is_word])
     pooled = []
     for width in _widths(kernel_size):
-        windows = layers.Conv1D(filters, width, activation="relu")(_pad(x, width))
+        windows = _conv(filters, width, seeds)(_pad(x, width))
         # relu output is >= 0, so zeroing a window removes it from the max.
         has_word = layers.MaxPooling1D(width, strides=1)(_pad(is_word, width))
         windows = layers.Multiply()([windows, has_word])
@@ -255,11 +307,23 @@ def build_kim_cnn(
         pooled.append(_tfidf_pool(ids, x, mean_idf, "l1", "tfidf_mean"))
     x = layers.Concatenate()(pooled) if len(pooled) > 1 else pooled[0]
     if dense_units:
-        x = layers.Dropout(dropout)(x)
-        x = layers.Dense(dense_units, activation="relu")(x)
-    x = layers.Dropout(dropout)(x)
-    outputs = layers.Dense(n_classes, activation="softmax", name=output_name)(x)
+        x = seeds.dropout(dropout)(x)
+        x = _dense(dense_units, "relu", seeds)(x)
+    x = seeds.dropout(dropout)(x)
+    outputs = _dense(n_classes, "softmax", seeds, name=output_name)(x)
     return keras.Model(ids, outputs, name="kim_cnn")
+
+
+def _conv(filters: int, width: int, seeds: _Seeds) -> layers.Conv1D:
+    return layers.Conv1D(
+        filters, width, activation="relu", kernel_initializer=seeds.glorot()
+    )
+
+
+def _dense(units: int, activation: str, seeds: _Seeds, **kwargs) -> layers.Dense:
+    return layers.Dense(
+        units, activation=activation, kernel_initializer=seeds.glorot(), **kwargs
+    )
 
 
 def _tfidf_pool(ids, vectors, idf: np.ndarray, norm: str, name: str):

@@ -35,6 +35,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._classifier import GloveCNNClassifier
 from ._glove import GloveVectors
+from ._state import classifier_from_state, classifier_state
 from ._vectorizer import GloveSequenceVectorizer, set_unseen_words, unseen_words
 
 __all__ = ["load", "save"]
@@ -140,6 +141,7 @@ def save(
                 "missing_words": vectorizer.missing_words_,
                 "glove_coverage": vectorizer.glove_coverage_,
                 "unseen_words": unseen_words(vectorizer),
+                "id_source": vectorizer.id_source_,
             }
         )
         glove["source"] = _source_name(vectorizer.glove)
@@ -148,7 +150,7 @@ def save(
         members[CLASSIFIER] = _dump_json(
             {
                 "params": _encode_params(classifier),
-                "state": classifier._get_fitted_state(),
+                "state": classifier_state(classifier),
             },
             what="GloveCNNClassifier's fitted state (its classes_ must be numbers "
             "or strings)",
@@ -478,7 +480,8 @@ def _rebuild(manifest: dict, members: dict):
         vectorizer = _vectorizer_from_json(json.loads(members[VECTORIZER]))
     if CLASSIFIER in members:
         document = json.loads(members[CLASSIFIER])
-        classifier = GloveCNNClassifier._from_fitted_state(
+        classifier = classifier_from_state(
+            GloveCNNClassifier,
             _decode(document["params"]),
             document["state"],
             _load_network(members[NETWORK]),
@@ -517,6 +520,12 @@ def _vectorizer_from_json(document: dict) -> GloveSequenceVectorizer:
     vectorizer.missing_words_ = list(missing)
     vectorizer.glove_coverage_ = coverage
     set_unseen_words(vectorizer, unseen)
+    # Archives written before id spaces were named carry none.
+    source = document.get("id_source")
+    if source is not None and not isinstance(source, str):
+        raise ValueError("id_source must be a string")
+    if source is not None:
+        vectorizer.id_source_ = source
     return vectorizer
 
 

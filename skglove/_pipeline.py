@@ -2,7 +2,6 @@
 
 from sklearn.pipeline import Pipeline, make_pipeline
 
-from ._classifier import GloveCNNClassifier
 from ._glove import DEFAULT_GLOVE
 from ._vectorizer import GloveSequenceVectorizer
 
@@ -62,6 +61,9 @@ def make_glove_pipeline(glove=DEFAULT_GLOVE, **params) -> Pipeline:
     >>> pipe.get_params()["glovecnnclassifier__epochs"]
     5
     """
+    # Imported here: the classifier's module loads TensorFlow.
+    from ._classifier import GloveCNNClassifier
+
     steps = (GloveSequenceVectorizer(glove=glove), GloveCNNClassifier(glove=glove))
     for name, value in params.items():
         owners = [step for step in steps if name in step.get_params(deep=False)]

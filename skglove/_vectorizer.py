@@ -15,7 +15,17 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._glove import DEFAULT_GLOVE, GloveVectors, load_glove
-from ._ids import FIRST_WORD_ID, OOV_ID, PAD_ID
+from ._ids import (
+    FIRST_WORD_ID,
+    OOV,
+    PAD,
+    RANK_IDS,
+    IdSequences,
+    glove_id,
+    glove_row,
+    missing_word_id,
+)
+from ._validation import check_documents
 
 __all__ = ["KERAS_FILTERS", "GloveSequenceVectorizer"]
 
@@ -95,8 +105,14 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
         ``glove=None``.
     glove_coverage_ : dict or None
         ``{"words": ..., "tokens": ...}``: the share of kept vocabulary words,
-        and of training tokens of kept words, found in GloVe. ``None`` when
-        ``glove=None``.
+        and of training tokens of kept words, found in GloVe (0 when no word
+        is kept). ``None`` when ``glove=None``.
+    id_source_ : str
+        The id space of the output: the GloVe source's
+        ``GloveVectors.fingerprint``, or ``"frequency ranks (glove=None)"``.
+        The sequences that :meth:`transform` returns carry it as ``.source``
+        (see ``skglove._ids.IdSequences``), so that a classifier reading the
+        rows of another GloVe source refuses them.
 
     See Also
     --------
@@ -203,7 +219,8 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
         Returns
         -------
         X : ndarray of shape (n_samples, max_len), dtype int32
-            The id sequences, padded or truncated to ``max_len``.
+            The id sequences, padded or truncated to ``max_len``; an ndarray
+            subclass whose ``.source`` is ``id_source_``.
         """
         check_is_fitted(self, "vocabulary_")
         return self._to_padded_ids(self._tokenize_all(raw_documents))
@@ -230,11 +247,11 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
                 f"and dtype {X.dtype}"
             )
         words = {i: w for w, i in self.vocabulary_.items()}
-        words[OOV_ID] = "<OOV>" if self.oov_token is None else self.oov_token
-        unknown = np.setdiff1d(X, [PAD_ID, *words])
+        words[OOV] = "<OOV>" if self.oov_token is None else self.oov_token
+        unknown = np.setdiff1d(X, [PAD, *words])
         unseen = _fitted_unseen_words(self)
         if unknown.size and len(unseen):
-            rows = unknown - FIRST_WORD_ID
+            rows = glove_row(unknown)
             readable = (rows >= 0) & (rows < len(unseen))
             head = unseen.take(pa.array(rows[readable])).to_pylist()
             words.update(
@@ -250,7 +267,7 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
                 f"X holds {unknown.size} id(s) outside this vectorizer's "
                 f"vocabulary, such as {unknown[0]}"
             )
-        return [[words[i] for i in row.tolist() if i != PAD_ID] for row in X]
+        return [[words[i] for i in row.tolist() if i != PAD] for row in X]
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         """Names of the output columns, one per sequence position.
@@ -277,7 +294,7 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
         return tags
 
     def _tokenize_all(self, raw_documents) -> "_Tokens":
-        documents = _check_documents(raw_documents)
+        documents = check_documents(raw_documents)
         table = str.maketrans(self.filter_chars, " " * len(self.filter_chars))
         lower = str.lower if self.lowercase else str
         # Python does the lowercasing and filtering, so the semantics are
@@ -325,6 +342,7 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
             )
             self.missing_words_ = []
             self.glove_coverage_ = None
+            self.id_source_ = RANK_IDS
             self._unseen_words = _as_binary([])
             _log.info("kept %d words (glove=None: no GloVe lookup)", len(words))
             return
@@ -332,24 +350,25 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
         glove = load_glove(self.glove)
         # Kept with the fitted state, so that transform never reads GloVe.
         self._unseen_words = _as_binary(glove.words[: self.unseen_glove_words])
+        self.id_source_ = glove.fingerprint
         rows = glove.index
-        first_missing_id = FIRST_WORD_ID + len(glove)
         vocabulary = {}
         missing = []
         found_tokens = 0
         for word, count in zip(words, counts.tolist(), strict=True):
             row = rows.get(word)
             if row is None:
-                vocabulary[word] = first_missing_id + len(missing)
+                vocabulary[word] = missing_word_id(len(glove), len(missing))
                 missing.append(word)
             else:
-                vocabulary[word] = FIRST_WORD_ID + row
+                vocabulary[word] = glove_id(row)
                 found_tokens += count
         self.vocabulary_ = vocabulary
         self.missing_words_ = missing
+        # A max_words that keeps no word leaves nothing covered.
         self.glove_coverage_ = {
-            "words": 1.0 - len(missing) / len(words),
-            "tokens": found_tokens / int(counts.sum()),
+            "words": 1.0 - len(missing) / len(words) if words else 0.0,
+            "tokens": found_tokens / int(counts.sum()) if words else 0.0,
         }
         _log.info(
             "kept %d words; GloVe %s covers %.1f%% of them and %.1f%% of their "
@@ -368,7 +387,7 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
         position = np.array(pc.index_in(tokens.flat, value_set=words).fill_null(-1))
         # One spare slot at the end: position -1 reads it as OOV.
         ids = np.fromiter(
-            chain(self.vocabulary_.values(), [OOV_ID]),
+            chain(self.vocabulary_.values(), [OOV]),
             dtype=np.int64,
             count=len(self.vocabulary_) + 1,
         )[position]
@@ -380,15 +399,17 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
             )
             rows = rows.fill_null(-1).to_numpy()
             found = rows >= 0
-            ids[unknown[found]] = rows[found] + FIRST_WORD_ID
+            ids[unknown[found]] = glove_id(rows[found])
             position[unknown[found]] = 0  # any value >= 0: a word with an id
         doc = tokens.doc
         if self.oov_token is None:
             known = position >= 0
             ids, doc = ids[known], doc[known]
-        return _pad(
+        padded = _pad(
             ids, doc, tokens.n_documents, self.max_len, self.padding, self.truncating
         )
+        # Vectorizers pickled before id spaces were named have no id_source_.
+        return IdSequences(padded, getattr(self, "id_source_", None))
 
 
 def _as_binary(words) -> pa.Array:
@@ -447,32 +468,3 @@ def _pad(ids, doc, n_documents, max_len, padding, truncating) -> np.ndarray:
     else:
         out[target] = ids
     return out.reshape(n_documents, max_len)
-
-
-def _check_documents(raw_documents) -> list[str]:
-    """Return the documents as a list of str, or raise a clear error."""
-    if isinstance(raw_documents, str | bytes):
-        raise ValueError(
-            "Iterable over raw text documents expected, string object received."
-        )
-    if getattr(raw_documents, "ndim", 1) != 1:
-        raise ValueError(
-            "expected a 1-D sequence of documents, got an array of shape "
-            f"{raw_documents.shape}; select the text column first"
-        )
-    if not isinstance(raw_documents, Iterable):
-        raise TypeError(
-            "Iterable over raw text documents expected, got "
-            f"{type(raw_documents).__name__}"
-        )
-    documents = list(raw_documents)
-    if not documents:
-        raise ValueError("empty corpus: at least one document is needed")
-    for i, doc in enumerate(documents):
-        if not isinstance(doc, str):
-            hint = " (decode bytes to str first)" if isinstance(doc, bytes) else ""
-            raise TypeError(
-                f"documents must be str, but document {i} is "
-                f"{type(doc).__name__} {doc!r:.40}{hint}"
-            )
-    return documents

@@ -104,7 +104,6 @@ def posts():
 TINY_NET = dict(
     filters=4,
     kernel_size=3,
-    pool_size=2,
     dense_units=8,
     epochs=2,
     batch_size=16,
@@ -112,6 +111,8 @@ TINY_NET = dict(
     early_stopping=False,
 )
 TINY_MAX_LEN = 30
+#: The blog network at TINY_MAX_LEN needs pooling smaller than the blog's 5.
+TINY_BLOG = dict(architecture="blog", pool_size=2)
 
 _DEFAULT_REAL_ARCHIVE = (
     Path(__file__).resolve().parents[1]

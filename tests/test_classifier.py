@@ -18,7 +18,8 @@ from skglove import (
     load_glove,
     make_glove_pipeline,
 )
-from skglove._classifier import _DenseIdEncoder, _PlainLogNames
+from skglove._ids import IdTable
+from skglove._training import RenameLogs
 from skglove._models import fit_mix, training_model
 
 
@@ -164,7 +165,7 @@ def test_binary_and_integer_labels(tiny_glove, ids):
 
 
 def test_unseen_ids_read_as_oov():
-    encoder = _DenseIdEncoder().fit(np.array([[0, 5, 9], [0, 0, 5]]))
+    encoder = IdTable().fit(np.array([[0, 5, 9], [0, 0, 5]]))
     np.testing.assert_array_equal(encoder.ids_, [5, 9])
     np.testing.assert_array_equal(
         encoder.transform(np.array([[0, 1, 5, 7, 9, 100]])), [[0, 1, 2, 1, 3, 1]]
@@ -463,7 +464,7 @@ def test_without_early_stopping_every_epoch_runs(tiny_glove, ids, keras_fit_call
 
 def _users(callbacks):
     """The callbacks but skglove's renaming of the log entries."""
-    return [c for c in callbacks if not isinstance(c, _PlainLogNames)]
+    return [c for c in callbacks if not isinstance(c, RenameLogs)]
 
 
 def test_callbacks_given_to_fit_reach_keras_with_plain_names(

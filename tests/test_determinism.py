@@ -1,26 +1,24 @@
-"""Reproducibility: the same seed gives the same model, in one process or two.
-
-Seeding is process-global (see ``_seeded`` in skglove/_classifier.py), so each
-piece of global random state it touches is checked to be restored after fit.
-test_classifier.py already compares two classifier fits in one process.
+"""Seeds without process-global state: the same ``random_state`` gives the
+same probabilities in one thread, in concurrent threads and in two processes,
+and ``fit``, ``partial_fit`` and ``predict`` leave every global generator,
+op determinism and ``os.environ`` as they found them.
 """
 
 import os
 import random
 import subprocess
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import TINY_MAX_LEN, TINY_NET
+from conftest import TINY_BLOG, TINY_MAX_LEN, TINY_NET
 from keras.src.backend.common import global_state
-from keras.src.random.seed_generator import (
-    GLOBAL_SEED_GENERATOR,
-    global_seed_generator,
-)
+from keras.src.random.seed_generator import GLOBAL_SEED_GENERATOR
 from keras.src.utils.rng_utils import GLOBAL_RANDOM_SEED
 from tensorflow.python.eager import context as tf_context
 from tensorflow.python.framework import config as tf_config
@@ -42,10 +40,13 @@ pipe = make_glove_pipeline(
 sys.stdout.write(pipe.predict_proba(docs).tobytes().hex())
 """
 
+# Dropout and a validation split, so every seed is used.
+_RANDOM_NET = {**TINY_NET, "dropout": 0.5, "validation_split": 0.2}
 
-def _pipeline(glove, random_state=0):
+
+def _pipeline(glove, random_state=0, **params):
     return make_glove_pipeline(
-        glove, max_len=TINY_MAX_LEN, random_state=random_state, **TINY_NET
+        glove, max_len=TINY_MAX_LEN, random_state=random_state, **{**TINY_NET, **params}
     )
 
 
@@ -77,6 +78,23 @@ def test_same_seed_same_bits_in_two_fresh_processes(tiny_glove, proba):
     assert outputs[0] == proba.tobytes().hex()  # and as in this process
 
 
+@pytest.mark.parametrize("architecture", ["kim", "blog"])
+def test_same_seed_same_bits_in_concurrent_threads(tiny_glove, posts, architecture):
+    params = {**_RANDOM_NET, **(TINY_BLOG if architecture == "blog" else {})}
+    serial = _pipeline(tiny_glove, **params).fit(*posts).predict_proba(posts[0])
+    start = threading.Barrier(2)
+
+    def fit(seed):
+        pipe = _pipeline(tiny_glove, random_state=seed, **params)
+        start.wait()  # both fits run at the same time
+        return pipe.fit(*posts).predict_proba(posts[0])
+
+    with ThreadPoolExecutor(2) as pool:
+        first, second = pool.map(fit, [0, 0])
+    np.testing.assert_array_equal(first, serial)
+    np.testing.assert_array_equal(second, serial)
+
+
 def test_no_seed_is_not_deterministic(tiny_glove, posts):
     first, second = (
         _pipeline(tiny_glove, random_state=None).fit(*posts).predict_proba(posts[0])
@@ -85,8 +103,54 @@ def test_no_seed_is_not_deterministic(tiny_glove, posts):
     assert not np.array_equal(first, second)
 
 
+def _validation_rows(clf, X, y):
+    """Which rows of X the classifier held out, as seen by keras.Model.fit."""
+    seen = []
+    original = keras.Model.fit
+
+    def spy(model, *args, **kwargs):
+        rows = [x.numpy() for x, *_ in kwargs["validation_data"]]
+        seen.append(np.concatenate([r[:, -1] for r in rows]))
+        return original(model, *args, **kwargs)
+
+    keras.Model.fit = spy
+    try:
+        clf.fit(X, y)
+    finally:
+        keras.Model.fit = original
+    return np.sort(seen[0])
+
+
+@pytest.fixture(scope="module")
+def marked_ids():
+    # The last id of each row tells the rows apart, whatever the table order.
+    X = np.zeros((40, 4), dtype=np.int32)
+    X[:, -1] = np.arange(2, 42)
+    X[:, 0] = 2
+    return X, np.array(["a", "b"] * 20)
+
+
+def test_random_state_instances_follow_scikit_learn(tiny_glove, marked_ids):
+    X, y = marked_ids
+
+    def split(random_state):
+        clf = GloveCNNClassifier(
+            tiny_glove, random_state=random_state, **{**_RANDOM_NET, "epochs": 1}
+        )
+        return _validation_rows(clf, X, y)
+
+    same = [split(np.random.RandomState(0)) for _ in range(2)]
+    np.testing.assert_array_equal(same[0], same[1])
+    assert not np.array_equal(same[0], split(np.random.RandomState(1)))
+    # One instance is drawn from, so its next fit splits another way.
+    shared = np.random.RandomState(0)
+    assert not np.array_equal(split(shared), split(shared))
+    # An int gives every fit the same split.
+    np.testing.assert_array_equal(split(3), split(3))
+
+
 def _global_state():
-    """Every piece of process-global random state that seeding touches."""
+    """Every piece of process-global state that seeding could touch."""
     return {
         "python random": random.getstate(),
         "numpy legacy global": np.random.get_state(legacy=False),  # noqa: NPY002
@@ -96,6 +160,7 @@ def _global_state():
             GLOBAL_SEED_GENERATOR
         ),
         "op determinism": tf_config.is_op_determinism_enabled(),
+        "os.environ": dict(os.environ),
     }
 
 
@@ -104,54 +169,43 @@ def _same(a, b):
         return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
     if isinstance(a, np.ndarray):
         return np.array_equal(a, b)
-    if isinstance(a, keras.random.SeedGenerator):
-        # The same generator object, in the same state.
-        return a is b and np.array_equal(a.state.numpy(), b.state.numpy())
     return a == b
 
 
 @pytest.fixture(scope="module")
-def states_around_fits(tiny_glove, posts):
-    """Global state before and after a seeded fit, a failing seeded fit, and a
-    seeded fit with op determinism already on; the caller's state is restored
-    at the end."""
-    original = _global_state()
+def states_around_calls(tiny_glove, posts):
+    """Global state before and after each call, with a global TensorFlow seed
+    set, so that a seedless random op inside would advance its counter."""
+    docs, labels = posts
+    clf_params = {**_RANDOM_NET, "random_state": 7}
     X = np.arange(2, 2 + 4 * TINY_MAX_LEN, dtype=np.int32).reshape(4, TINY_MAX_LEN)
-    # Distinctive values for everything seeding changes.
     random.seed(11)
     np.random.seed(12)  # noqa: NPY002
-    tf.random.set_seed(13)
-    global_state.set_global_attribute(GLOBAL_RANDOM_SEED, 14)
-    global_seed_generator()  # creates the global seed generator
     pairs = {}
-    for name, enable in [("fit", False), ("failing fit", False), ("fit", True)]:
-        if enable:
-            tf.config.experimental.enable_op_determinism()
+    clf = GloveCNNClassifier(tiny_glove, **clf_params)
+    calls = {
+        "fit": lambda: clf.fit(X, ["a", "b", "a", "b"]),
+        "partial_fit": lambda: clf.partial_fit(X, ["a", "b", "a", "b"]),
+        "predict": lambda: clf.predict(X),
+        "blog fit": lambda: GloveCNNClassifier(
+            tiny_glove, **clf_params, **TINY_BLOG
+        ).fit(X, ["a", "b", "a", "b"]),
+    }
+    for name, call in calls.items():
+        tf.random.set_seed(13)
+        expected_next = tf.random.uniform([4]).numpy()
+        tf.random.set_seed(13)
         before = _global_state()
-        clf = GloveCNNClassifier(tiny_glove, random_state=7, **TINY_NET)
-        if name == "fit":
-            clf.fit(X, ["a", "b", "a", "b"])
-        else:
-            with pytest.raises(ValueError, match="single class"):
-                clf.fit(X, ["a"] * 4)
-        pairs[f"{name}, op determinism {'on' if enable else 'off'}"] = (
-            before,
-            _global_state(),
-        )
-    # Put the session's state back.
-    if not original["op determinism"]:
-        tf_config.disable_op_determinism()
-    random.setstate(original["python random"])
-    np.random.set_state(original["numpy legacy global"])  # noqa: NPY002
-    tf.random.set_seed(original["tensorflow global seed"])
-    global_state.set_global_attribute(GLOBAL_RANDOM_SEED, original["keras global seed"])
-    global_state.set_global_attribute(
-        GLOBAL_SEED_GENERATOR, original["keras seed generator"]
-    )
+        call()
+        after = _global_state()
+        after["next seedless tensorflow draw"] = tf.random.uniform([4]).numpy()
+        before["next seedless tensorflow draw"] = expected_next
+        pairs[name] = (before, after)
+    tf.random.set_seed(None)
     return pairs
 
 
-@pytest.mark.parametrize("piece", list(_global_state()))
-def test_seeding_restores_global_state(states_around_fits, piece):
-    for scenario, (before, after) in states_around_fits.items():
-        assert _same(before[piece], after[piece]), scenario
+@pytest.mark.parametrize("piece", [*_global_state(), "next seedless tensorflow draw"])
+def test_fit_and_predict_leave_global_state_alone(states_around_calls, piece):
+    for call, (before, after) in states_around_calls.items():
+        assert _same(before[piece], after[piece]), call

@@ -2,8 +2,7 @@
 
 Prediction reads fitted state only; Keras builds its predict function on the
 first call, which is the racy moment, so the pipelines here have never
-predicted before the threads start. Fitting in threads is not supported: its
-seeding is process-global (docs/design.md).
+predicted before the threads start. Fits in threads: test_determinism.py.
 """
 
 import threading
@@ -11,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from conftest import TINY_MAX_LEN, TINY_NET
+from conftest import TINY_BLOG, TINY_MAX_LEN, TINY_NET
 
 from skglove import make_glove_pipeline
 from skglove._models import ARCHITECTURES
@@ -24,10 +23,10 @@ def test_concurrent_predict_matches_serial(tiny_glove, posts, architecture):
     docs, labels = posts
     pipe = make_glove_pipeline(
         tiny_glove,
-        architecture=architecture,
         max_len=TINY_MAX_LEN,
         random_state=0,
         **TINY_NET,
+        **(TINY_BLOG if architecture == "blog" else {}),
     ).fit(docs, labels)
     chunks = [docs[i::N_THREADS] for i in range(N_THREADS)]
     for method in ("predict_proba", "predict"):

@@ -24,7 +24,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from skglove import GloveSequenceVectorizer, make_glove_pipeline
 
-FITTED_ATTRIBUTES = ("vocabulary_", "missing_words_", "glove_coverage_")
+FITTED_ATTRIBUTES = ("vocabulary_", "missing_words_", "glove_coverage_", "id_source_")
 
 
 @pytest.fixture

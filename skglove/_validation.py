@@ -1,0 +1,139 @@
+"""Input checks shared by the vectorizer and the classifier.
+
+Each raises a ``TypeError`` or ``ValueError`` that names the problem, before
+scikit-learn's, scikeras' or Keras' generic checks see the input.
+"""
+
+from collections.abc import Iterable
+from difflib import get_close_matches
+
+import numpy as np
+from scipy.sparse import issparse
+
+
+def check_keywords(owner: str, given, valid, prefixes=()) -> None:
+    """Refuse keywords that are neither in ``valid`` nor start with a prefix.
+
+    The message names the unknown keyword and the closest valid names, as a
+    misspelt ``epoch=5`` deserves.
+    """
+    for name in given:
+        if name in valid or any(name.startswith(f"{p}__") for p in prefixes):
+            continue
+        close = get_close_matches(name, [*valid, *(f"{p}__" for p in prefixes)])
+        hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
+        routes = ", ".join(f"{p}__*" for p in prefixes)
+        raise TypeError(
+            f"{owner} got an unexpected keyword argument {name!r}{hint} "
+            f"(valid names: {', '.join(sorted(valid))}"
+            + (f"; routed names: {routes})" if routes else ")")
+        )
+
+
+def check_ids(X, name: str):
+    """Reject text and non-id input before scikeras' generic checks."""
+    if isinstance(X, str | bytes):
+        raise TypeError(
+            f"{name} expects id sequences, got a string; put a "
+            "GloveSequenceVectorizer before it (see make_glove_pipeline)"
+        )
+    if issparse(X):
+        raise TypeError(
+            f"{name} expects a dense array of id sequences; sparse input is not "
+            "supported"
+        )
+    X = np.asarray(X) if not hasattr(X, "dtype") else X
+    if X.dtype.kind == "O":
+        # Numbers in an object array (e.g. a mixed pandas frame) are still ids.
+        try:
+            X = np.asarray(X, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(
+                f"{name} expects integer id sequences from GloveSequenceVectorizer, "
+                f"got an array of dtype object ({exc}); use make_glove_pipeline "
+                "to vectorize text first"
+            ) from None
+    if X.dtype.kind in "US":
+        raise TypeError(
+            f"{name} expects integer id sequences from GloveSequenceVectorizer, "
+            f"got an array of dtype {X.dtype}; use make_glove_pipeline to "
+            "vectorize text first"
+        )
+    if X.ndim != 2:
+        raise ValueError(
+            f"{name} expects a 2-D array of id sequences, got shape {X.shape}; "
+            "Reshape your data to one row per document, e.g. with "
+            "X.reshape(1, -1) for a single sequence"
+        )
+    if X.dtype.kind == "c":
+        raise ValueError(f"{name} expects integer ids: Complex data not supported")
+    if X.dtype.kind == "f":
+        if not np.all(np.isfinite(X)):
+            raise ValueError(f"{name} expects integer ids, got NaN or inf")
+        if np.any(X != np.round(X)):
+            raise ValueError(f"{name} expects integer ids, got non-integer values")
+        X = X.astype(np.int64)
+    elif X.dtype.kind not in "iu":
+        raise TypeError(f"{name} expects integer ids, got dtype {X.dtype}")
+    if X.size and X.min() < 0:
+        # "Negative values in data" is scikit-learn's wording for positive_only.
+        raise ValueError(
+            f"Negative values in data passed to {name}: it expects non-negative "
+            f"ids, got {X.min()}"
+        )
+    if X.size and X.max() > np.iinfo(np.int32).max:
+        raise ValueError(f"{name} expects ids below 2**31, got {X.max()}")
+    # One dtype for fit and predict: scikeras refuses unsafe casts between them.
+    return X.astype(np.int32, copy=False)
+
+
+def check_labels(y: np.ndarray) -> None:
+    """Name missing labels, which scikeras reports as a failed comparison."""
+    if y.dtype.kind == "f":
+        missing = np.isnan(y).ravel()
+    elif y.dtype.kind == "O":
+        missing = np.fromiter(map(_is_missing, y.ravel()), dtype=bool, count=y.size)
+    else:
+        return
+    if missing.any():
+        raise ValueError(
+            f"Input y contains NaN or None: {missing.sum()} missing label(s), the "
+            f"first at position {np.flatnonzero(missing)[0]}; drop those samples "
+            "or fill in their labels"
+        )
+
+
+def _is_missing(value) -> bool:
+    try:
+        return value is None or bool(value != value)
+    except TypeError:  # pandas.NA has no truth value
+        return True
+
+
+def check_documents(raw_documents) -> list[str]:
+    """Return the documents as a list of str, or raise a clear error."""
+    if isinstance(raw_documents, str | bytes):
+        raise ValueError(
+            "Iterable over raw text documents expected, string object received."
+        )
+    if getattr(raw_documents, "ndim", 1) != 1:
+        raise ValueError(
+            "expected a 1-D sequence of documents, got an array of shape "
+            f"{raw_documents.shape}; select the text column first"
+        )
+    if not isinstance(raw_documents, Iterable):
+        raise TypeError(
+            "Iterable over raw text documents expected, got "
+            f"{type(raw_documents).__name__}"
+        )
+    documents = list(raw_documents)
+    if not documents:
+        raise ValueError("empty corpus: at least one document is needed")
+    for i, doc in enumerate(documents):
+        if not isinstance(doc, str):
+            hint = " (decode bytes to str first)" if isinstance(doc, bytes) else ""
+            raise TypeError(
+                f"documents must be str, but document {i} is "
+                f"{type(doc).__name__} {doc!r:.40}{hint}"
+            )
+    return documents
