@@ -1,16 +1,14 @@
 """scikit-learn text classification with frozen GloVe vectors and a Keras convnet.
 
-Importing skglove, fitting a vectorizer and loading GloVe need no TensorFlow:
-the classifier, :func:`save` and :func:`load` import it on first use.
+Each public name is imported on first use (PEP 562), so ``import skglove``
+and ``python -m skglove --help`` are quick, and the vectorizer and the GloVe
+loaders work without importing TensorFlow: only the classifier, :func:`save`
+and :func:`load` do.
 """
 
 import logging
 from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
-
-from ._glove import GloveVectors, load_glove, register_glove
-from ._pipeline import BLOG_PARAMS, make_glove_pipeline
-from ._vectorizer import KERAS_FILTERS, GloveSequenceVectorizer
 
 try:
     __version__ = version("skglove")
@@ -20,10 +18,17 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 # A library stays silent unless the application configures logging.
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
-# Public names whose modules import TensorFlow, loaded on first access (PEP 562).
+# Public name -> the module that defines it.
 _LAZY = {
+    "BLOG_PARAMS": "._pipeline",
+    "KERAS_FILTERS": "._vectorizer",
     "GloveCNNClassifier": "._classifier",
+    "GloveSequenceVectorizer": "._vectorizer",
+    "GloveVectors": "._glove",
     "load": "._persistence",
+    "load_glove": "._glove",
+    "make_glove_pipeline": "._pipeline",
+    "register_glove": "._glove",
     "save": "._persistence",
 }
 

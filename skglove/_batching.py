@@ -66,15 +66,18 @@ def training_dataset(
     """
     arrays = (X, y) if sample_weight is None else (X, y, sample_weight)
     # Shuffle row numbers, not rows: a buffer of every sample is then small.
-    dataset = tf.data.Dataset.range(len(X))
     if shuffle:
-        dataset = dataset.shuffle(len(X), seed=seed, reshuffle_each_iteration=True)
+        dataset = _reshuffled_rows(len(X), seed)
+    else:
+        dataset = tf.data.Dataset.range(len(X))
     tensors = tuple(tf.constant(a) for a in arrays)
     dataset = dataset.map(lambda i: tuple(tf.gather(t, i) for t in tensors))
     if not by_length:
         dataset = dataset.batch(batch_size)
         if n_outputs > 1:
             dataset = dataset.map(lambda x, y, *rest: (x, (y,) * n_outputs, *rest))
+        n_batches = -(-len(X) // batch_size)
+        dataset = dataset.apply(tf.data.experimental.assert_cardinality(n_batches))
         return _without_autotune(dataset.prefetch(2))
     boundaries = _bucket_boundaries(X.shape[1])
     dataset = dataset.bucket_by_sequence_length(
@@ -96,6 +99,25 @@ def training_dataset(
     n_batches = int(np.sum(-(-per_bucket // batch_size)))
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(n_batches))
     return _without_autotune(dataset.prefetch(2))
+
+
+def _reshuffled_rows(n_rows: int, seed: int) -> tf.data.Dataset:
+    """Row numbers in a new order at each pass, from ``seed`` alone.
+
+    tf.data's own shuffle mixes TensorFlow's global seed into ``seed``; here a
+    private generator draws each pass's seed for a stateless shuffle.
+    """
+    generator = tf.random.Generator.from_seed(seed)
+    rows = tf.range(n_rows, dtype=tf.int64)
+    return (
+        tf.data.Dataset.range(1)
+        .map(lambda _: generator.make_seeds(1)[:, 0])
+        .flat_map(
+            lambda pass_seed: tf.data.Dataset.from_tensor_slices(
+                tf.random.experimental.stateless_shuffle(rows, seed=pass_seed)
+            )
+        )
+    )
 
 
 def _without_autotune(dataset: tf.data.Dataset) -> tf.data.Dataset:

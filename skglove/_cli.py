@@ -19,11 +19,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from sklearn.metrics import accuracy_score, classification_report
 
-from . import BLOG_PARAMS, __version__, load, make_glove_pipeline, save
-from ._persistence import MANIFEST, RECORDED_VERSIONS, _versions
-from .datasets import load_20newsgroups
+from . import __version__
+
+# The commands import what they use, so that --help answers without loading
+# TensorFlow or scikit-learn's metrics.
 
 __all__ = ["main"]
 
@@ -195,6 +195,8 @@ def _json_object(text: str) -> dict:
 
 
 def _train(args) -> None:
+    from . import BLOG_PARAMS, make_glove_pipeline, save
+
     params = {**(BLOG_PARAMS if args.blog else {}), **args.params}
     for name in (
         "architecture",
@@ -221,6 +223,8 @@ def _train(args) -> None:
 
 
 def _evaluate(args) -> None:
+    from sklearn.metrics import accuracy_score, classification_report
+
     model = _load_model(args.model)
     texts, labels = _read_data(args, "test")
     texts, labels = texts[: args.max_test], labels[: args.max_test]
@@ -247,6 +251,8 @@ def _predict(args) -> None:
 
 
 def _info(args) -> None:
+    from ._persistence import MANIFEST, RECORDED_VERSIONS, _versions
+
     model = _load_model(args.model)
     # load() has checked the archive, so its manifest is trusted here.
     with zipfile.ZipFile(args.model) as archive:
@@ -285,6 +291,8 @@ def _info(args) -> None:
 
 def _load_model(path: str):
     """A saved model, with Keras' progress output off: stdout is for results."""
+    from . import load
+
     if not os.path.isfile(path):
         raise FileNotFoundError(f"no model file at {path!r}")
     model = load(path)
@@ -294,6 +302,8 @@ def _load_model(path: str):
 
 def _read_data(args, subset: str) -> tuple[list[str], np.ndarray]:
     """Texts and string labels from a CSV/TSV file or a 20news-bydate archive."""
+    from .datasets import load_20newsgroups
+
     path = Path(args.data)
     if not path.exists():
         raise FileNotFoundError(f"no data at {args.data!r}")

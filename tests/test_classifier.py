@@ -19,8 +19,8 @@ from skglove import (
     make_glove_pipeline,
 )
 from skglove._ids import IdTable
-from skglove._training import RenameLogs
 from skglove._models import fit_mix, training_model
+from skglove._training import RenameLogs
 
 
 @pytest.fixture(scope="module")

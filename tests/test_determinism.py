@@ -95,6 +95,18 @@ def test_same_seed_same_bits_in_concurrent_threads(tiny_glove, posts, architectu
     np.testing.assert_array_equal(second, serial)
 
 
+def test_tensorflow_global_seed_does_not_matter(tiny_glove, posts):
+    def fit(global_seed):
+        tf.random.set_seed(global_seed)
+        try:
+            pipe = _pipeline(tiny_glove, **_RANDOM_NET).fit(*posts)
+        finally:
+            tf.random.set_seed(None)
+        return pipe.predict_proba(posts[0])
+
+    np.testing.assert_array_equal(fit(1), fit(2))
+
+
 def test_no_seed_is_not_deterministic(tiny_glove, posts):
     first, second = (
         _pipeline(tiny_glove, random_state=None).fit(*posts).predict_proba(posts[0])

@@ -1,0 +1,262 @@
+"""Parameters the classifier must not accept silently: unknown keywords,
+routes, Keras arguments, combinations an architecture does not use, and
+the id space of its input (issue 12, items 3 to 7 and 11)."""
+
+import keras
+import numpy as np
+import pytest
+from conftest import TINY_BLOG, TINY_MAX_LEN, TINY_NET, write_glove_txt
+from sklearn.base import clone
+
+from skglove import GloveCNNClassifier, GloveSequenceVectorizer, make_glove_pipeline
+from skglove._glove import load_glove
+
+
+def _pipeline(glove, **params):
+    return make_glove_pipeline(
+        glove, max_len=TINY_MAX_LEN, random_state=0, **{**TINY_NET, **params}
+    )
+
+
+@pytest.fixture(scope="module")
+def fitted(tiny_glove, posts):
+    return _pipeline(tiny_glove).fit(*posts)
+
+
+@pytest.fixture
+def keras_calls(monkeypatch):
+    """The keyword arguments of every keras.Model.fit and predict call."""
+    calls = {"fit": [], "predict": []}
+    for method in calls:
+        original = getattr(keras.Model, method)
+
+        def spy(model, *args, _original=original, _method=method, **kwargs):
+            calls[_method].append(kwargs)
+            return _original(model, *args, **kwargs)
+
+        monkeypatch.setattr(keras.Model, method, spy)
+    return calls
+
+
+# Item 3: unknown keywords and routes.
+
+
+def test_misspelt_parameter_names_the_closest_valid_ones():
+    with pytest.raises(TypeError, match=r"'epoch'.*did you mean 'epochs'"):
+        GloveCNNClassifier(epoch=5)
+
+
+@pytest.mark.parametrize("name", ["model__filters", "compile__jit_compile", "foo"])
+def test_undocumented_routes_are_refused(name):
+    with pytest.raises(TypeError, match=name):
+        GloveCNNClassifier(**{name: 1})
+    with pytest.raises(ValueError, match=name):
+        GloveCNNClassifier().set_params(**{name: 1})
+
+
+@pytest.mark.parametrize("name", ["fit__batch_size", "fit__epochs", "predict__steps"])
+def test_keras_arguments_the_classifier_sets_are_refused(name):
+    with pytest.raises(TypeError, match="classifier sets the other arguments"):
+        GloveCNNClassifier(**{name: 1})
+
+
+def test_routes_survive_clone_and_set_params():
+    clf = GloveCNNClassifier(optimizer="sgd", optimizer__momentum=0.9)
+    clf.set_params(predict__verbose=0)
+    params = clone(clf).get_params()
+    assert params["optimizer__momentum"] == 0.9
+    assert params["predict__verbose"] == 0
+
+
+def test_optimizer_and_loss_routes_reach_keras(tiny_glove, posts):
+    pipe = _pipeline(
+        tiny_glove,
+        optimizer="sgd",
+        learning_rate=None,
+        optimizer__momentum=0.7,
+        lexical=False,
+        loss__reduction="sum",
+    ).fit(*posts)
+    model = pipe[-1].model_
+    assert model.optimizer.momentum == pytest.approx(0.7)
+    assert model.loss.reduction == "sum"
+
+
+def test_fit_route_and_fit_arguments_reach_keras(tiny_glove, posts, keras_calls):
+    seen = []
+    callback = keras.callbacks.LambdaCallback(on_epoch_end=lambda *_: seen.append(1))
+    pipe = _pipeline(tiny_glove, fit__validation_freq=2, validation_split=0.2)
+    pipe.fit(*posts, glovecnnclassifier__callbacks=[callback])
+    (call,) = keras_calls["fit"]
+    assert call["validation_freq"] == 2
+    assert callback in call["callbacks"]
+    assert len(seen) == TINY_NET["epochs"]
+    with pytest.raises(TypeError, match="'batch_size' is not accepted"):
+        pipe.fit(*posts, glovecnnclassifier__batch_size=3)
+
+
+def test_callbacks_route_builds_the_callbacks(tiny_glove, posts, keras_calls):
+    _pipeline(
+        tiny_glove,
+        callbacks=[keras.callbacks.EarlyStopping],
+        callbacks__monitor="loss",
+    ).fit(*posts)
+    built = [
+        c
+        for c in keras_calls["fit"][0]["callbacks"]
+        if type(c).__name__ == "EarlyStopping"
+    ]
+    assert [c.monitor for c in built] == ["loss"]
+
+
+# Item 4: predict arguments.
+
+
+@pytest.mark.parametrize("architecture", ["kim", "blog"])
+def test_predict_arguments_reach_keras(tiny_glove, posts, keras_calls, architecture):
+    params = TINY_BLOG if architecture == "blog" else {}
+    pipe = _pipeline(tiny_glove, predict__verbose=0, **params).fit(*posts)
+    keras_calls["predict"].clear()
+    callback = keras.callbacks.Callback()
+    pipe.predict_proba(posts[0][:5], callbacks=[callback], batch_size=3)
+    calls = keras_calls["predict"]
+    assert calls and all(
+        callback in c["callbacks"] and c["batch_size"] == 3 and c["verbose"] == 0
+        for c in calls
+    )
+    with pytest.raises(TypeError, match="'steps' is not accepted"):
+        pipe.predict(posts[0][:5], steps=1)
+
+
+# Item 5: partial_fit validates like fit and refuses words it has no row for.
+
+
+@pytest.mark.parametrize(
+    "params, error, match",
+    [
+        ({"early_stopping": True, "validation_split": 0.0}, ValueError, "validation"),
+        ({"architecture": "transformer"}, ValueError, "architecture"),
+        ({"kernel_size": ()}, ValueError, "kernel_size"),
+        ({"pool_size": 3}, ValueError, "pool_size"),
+    ],
+)
+def test_partial_fit_checks_parameters_as_fit_does(
+    tiny_glove, posts, params, error, match
+):
+    vec = GloveSequenceVectorizer(tiny_glove, max_len=TINY_MAX_LEN).fit(posts[0])
+    X = vec.transform(posts[0])
+    for method in ("fit", "partial_fit"):
+        clf = GloveCNNClassifier(tiny_glove, **{**TINY_NET, **params})
+        with pytest.raises(error, match=match):
+            getattr(clf, method)(X, posts[1])
+
+
+def test_partial_fit_refuses_glove_words_the_table_lacks(tiny_glove, posts):
+    docs, labels = posts
+    vec = GloveSequenceVectorizer(
+        tiny_glove, max_len=TINY_MAX_LEN, unseen_glove_words=0
+    ).fit(docs)
+    first = vec.transform(["car engine"] * 3 + ["space rocket"] * 3)
+    later = vec.transform(docs[:12])
+    clf = GloveCNNClassifier(tiny_glove, unseen_glove_words=0, **TINY_NET)
+    clf.partial_fit(first, ["cars"] * 3 + ["space"] * 3, classes=sorted(set(labels)))
+    with pytest.raises(ValueError, match="no row for.*unseen_glove_words"):
+        clf.partial_fit(later, labels[:12])
+
+
+def test_partial_fit_with_every_glove_row_reads_later_words(tiny_glove, posts):
+    docs, labels = posts
+    glove = load_glove(tiny_glove)
+    vec = GloveSequenceVectorizer(tiny_glove, max_len=TINY_MAX_LEN).fit(docs)
+    first = vec.transform(["car engine"] * 3 + ["space rocket"] * 3)
+    clf = GloveCNNClassifier(tiny_glove, unseen_glove_words=len(glove), **TINY_NET)
+    clf.partial_fit(first, ["cars"] * 3 + ["space"] * 3, classes=sorted(set(labels)))
+    clf.partial_fit(vec.transform(docs[:12]), labels[:12])
+    # A word of the later batch only is read through its own GloVe row.
+    word = "brake"
+    row = clf.feature_encoder_.transform([[glove.index[word] + 2]])[0, 0]
+    table = clf.model_.get_layer("embedding").get_weights()[0]
+    np.testing.assert_array_equal(table[row], glove[word])
+
+
+# Item 6: two steps, two GloVe sources.
+
+
+@pytest.fixture(scope="module")
+def other_glove_8d(tmp_path_factory, glove_rows):
+    # The same words and dimension, in another order: every id means another word.
+    path = tmp_path_factory.mktemp("other") / "other.8d.txt"
+    return str(write_glove_txt(path, glove_rows[::-1]))
+
+
+def test_vectorizer_without_glove_before_a_glove_classifier(tiny_glove, posts):
+    pipe = make_glove_pipeline(tiny_glove, max_len=TINY_MAX_LEN, **TINY_NET)
+    pipe.set_params(glovesequencevectorizer__glove=None)
+    with pytest.raises(ValueError, match=r"frequency ranks.*different GloVe sources"):
+        pipe.fit(*posts)
+
+
+def test_two_glove_files_of_one_dimension(tiny_glove, other_glove_8d, posts, fitted):
+    pipe = make_glove_pipeline(tiny_glove, max_len=TINY_MAX_LEN, **TINY_NET)
+    pipe.set_params(glovecnnclassifier__glove=other_glove_8d)
+    with pytest.raises(ValueError, match="different GloVe sources"):
+        pipe.fit(*posts)
+    # At predict too: ids from a vectorizer of the other file.
+    other = GloveSequenceVectorizer(other_glove_8d, max_len=TINY_MAX_LEN).fit(posts[0])
+    with pytest.raises(ValueError, match="different GloVe sources"):
+        fitted[-1].predict(other.transform(posts[0]))
+
+
+def test_plain_arrays_and_slices(tiny_glove, posts, fitted):
+    X = fitted[0].transform(posts[0])
+    assert X.source == load_glove(tiny_glove).fingerprint
+    assert X[:5].source == X.source
+    # A plain array names no id space, and is read as it is.
+    fitted[-1].predict(np.asarray(X))
+
+
+# Item 7: valid parameters that crashed or were ignored.
+
+
+def test_max_words_that_keeps_no_word(tiny_glove, posts):
+    vec = GloveSequenceVectorizer(tiny_glove, max_words=2, oov_token="<OOV>")
+    X = vec.fit_transform(posts[0])
+    assert vec.vocabulary_ == {} and vec.glove_coverage_ == {"words": 0, "tokens": 0}
+    assert X.shape == (len(posts[0]), 1000)
+
+
+def test_blog_architecture_with_its_defaults(tiny_glove, posts):
+    pipe = make_glove_pipeline(
+        tiny_glove, architecture="blog", filters=4, epochs=1, random_state=0
+    ).fit(*posts)
+    assert pipe[-1].model_.get_layer("embedding") is not None
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"pool_size": 3}, r"pool_size=3 is used by architecture 'blog' only"),
+        ({**TINY_BLOG, "mean_pooling": True}, "mean_pooling=True is not available"),
+        ({"embedding_dim": 16}, "embedding_dim=16 is the width"),
+    ],
+)
+def test_parameters_an_architecture_ignores_are_refused(
+    tiny_glove, posts, params, match
+):
+    with pytest.raises(ValueError, match=match):
+        _pipeline(tiny_glove, **params).fit(*posts)
+
+
+def test_embedding_dim_equal_to_the_glove_dimension_is_accepted(tiny_glove, posts):
+    _pipeline(tiny_glove, embedding_dim=8, epochs=1).fit(*posts)
+
+
+# Item 11: repr.
+
+
+def test_repr_shows_changed_parameters_only():
+    assert repr(GloveCNNClassifier()) == "GloveCNNClassifier()"
+    assert (
+        repr(GloveCNNClassifier(epochs=3, optimizer__momentum=0.5))
+        == "GloveCNNClassifier(epochs=3, optimizer__momentum=0.5)"
+    )
