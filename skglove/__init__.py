@@ -4,11 +4,11 @@ import logging
 from importlib.metadata import PackageNotFoundError, version
 
 from ._classifier import GloveCNNClassifier
-from ._glove import GloveVectors, load_glove, register_glove
 from ._persistence import load, save
 from ._pipeline import BLOG_PARAMS, make_glove_pipeline
 from ._tf_logging import hide_retracing_warnings
 from ._vectorizer import KERAS_FILTERS, GloveSequenceVectorizer
+from .glove import GloveVectors, load_glove, register_glove
 
 try:
     __version__ = version("skglove")

@@ -33,7 +33,6 @@ from tensorflow.python.eager import context as tf_context
 from tensorflow.python.framework import config as tf_config
 
 from ._batching import predict_by_length, training_dataset
-from ._glove import DEFAULT_GLOVE, GloveVectors, load_glove
 from ._ids import FIRST_WORD_ID, OOV_ID
 from ._models import (
     ARCHITECTURES,
@@ -47,6 +46,7 @@ from ._models import (
     training_model,
 )
 from ._tf_threads import match_dask_worker
+from .glove import DEFAULT_GLOVE, GloveVectors, load_glove
 
 __all__ = ["GloveCNNClassifier"]
 

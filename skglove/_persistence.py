@@ -34,8 +34,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from ._classifier import GloveCNNClassifier
-from ._glove import GloveVectors
 from ._vectorizer import GloveSequenceVectorizer, set_unseen_words, unseen_words
+from .glove import GloveVectors
 
 __all__ = ["load", "save"]
 

@@ -14,8 +14,8 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._glove import DEFAULT_GLOVE, GloveVectors, load_glove
 from ._ids import FIRST_WORD_ID, OOV_ID, PAD_ID
+from .glove import DEFAULT_GLOVE, GloveVectors, load_glove
 
 __all__ = ["KERAS_FILTERS", "GloveSequenceVectorizer"]
 

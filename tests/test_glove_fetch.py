@@ -1,4 +1,4 @@
-"""Tests for skglove.datasets.fetch_glove, against a server on 127.0.0.1 only."""
+"""Tests of skglove.glove.fetch_glove, against a server on 127.0.0.1 only."""
 
 import hashlib
 import http.server
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from skglove import load_glove
-from skglove.datasets import _GLOVE_ARCHIVES, _GLOVE_SHA256, _GLOVE_URL, fetch_glove
+from skglove.glove import fetch_glove, load_glove
+from skglove.glove._fetch import _GLOVE_ARCHIVES, _GLOVE_SHA256, _GLOVE_URL
 
 MEMBERS = {
     "glove.6B.50d.txt": "the 0.1 0.2\ncat 0.3 0.4\n",
