@@ -251,3 +251,37 @@ def vector_rows():
 def vector_txt(tmp_path, vector_rows) -> Path:
     """``vector_rows`` as a GloVe text file of 45 lines."""
     return write_glove_txt(tmp_path / "vectors.txt", vector_rows)
+
+
+# ---------------------------------------------------------------------------
+# Hostile archives (tests/test_archive.py, tests/test_persistence.py)
+
+
+def add_zeros_member(archive, name: str, size: int) -> None:
+    """Add a member of ``size`` zero bytes to a zip open for writing: a zip bomb.
+
+    1 MiB of zeros is deflated once and its bytes repeated (a full flush makes
+    each copy an independent block), so a 1 GiB member takes a fraction of a
+    second and about 1 MB of memory to build. zipfile has no public way to
+    add compressed bytes, hence the direct writes.
+    """
+    import zipfile
+    import zlib
+
+    chunk = 1 << 20
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = deflate.compress(bytes(chunk)) + deflate.flush(zlib.Z_FULL_FLUSH)
+    n = size // chunk
+    crc, zeros = 0, bytes(chunk)
+    for _ in range(n):
+        crc = zlib.crc32(zeros, crc)
+    data = block * n + deflate.flush()
+    info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.file_size, info.compress_size, info.CRC = n * chunk, len(data), crc
+    info.header_offset = archive.fp.tell()
+    archive.fp.write(info.FileHeader())
+    archive.fp.write(data)
+    archive.filelist.append(info)
+    archive.NameToInfo[name] = info
+    archive.start_dir = archive.fp.tell()

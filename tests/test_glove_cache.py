@@ -1,6 +1,9 @@
 """Tests of skglove.glove._cache: the disk cache, its writer and its clean-up."""
 
 import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +13,8 @@ from conftest import assert_same_vectors, parsers_used
 from skglove.glove import _cache, _registry, load_glove
 
 pytestmark = pytest.mark.usefixtures("glove_data_home")
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_cache_hit_gives_the_same_words_and_bits(vector_txt, cache_small_files):
@@ -157,3 +162,69 @@ def test_unwritable_data_home_only_warns(vector_txt, tmp_path, cache_small_files
     with pytest.warns(UserWarning, match="could not use the GloVe cache"):
         glove = load_glove(vector_txt, data_home=not_a_folder / "home")
     assert len(glove) == 45
+
+
+# ---------------------------------------------------------------------------
+# Files after a kill
+
+# Loads sys.argv[1] with the disk cache on, and stalls the cache write halfway
+# through the .npy file, so the parent can kill it.
+KILLED_CACHE_WRITER = """
+import sys, time
+import numpy as np
+from skglove.glove import _cache, load_glove
+
+def stalling_save(file, array, **kwargs):
+    file.write(b"x" * 1_000_000)
+    file.flush()
+    print("writing", flush=True)
+    time.sleep(600)
+
+_cache._CACHE_MIN_BYTES = 0
+np.save = stalling_save
+load_glove(sys.argv[1], data_home=sys.argv[2])
+"""
+
+
+def _kill_a_cache_writer(source: Path, home: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), *sys.path])}
+    writer = subprocess.Popen(
+        [sys.executable, "-c", KILLED_CACHE_WRITER, str(source), str(home)],
+        stdout=subprocess.PIPE,
+        env={**env, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    try:
+        assert writer.stdout.readline() == b"writing\n"
+        (orphan,) = (home / "glove_cache").iterdir()
+        assert orphan.name.endswith(".tmp") and orphan.stat().st_size > 0
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.wait(timeout=60)
+
+
+@pytest.mark.parametrize("source", ["unchanged", "changed"])
+def test_the_next_load_removes_what_a_killed_cache_writer_left(
+    vector_txt, glove_data_home, cache_small_files, source
+):
+    _kill_a_cache_writer(vector_txt, glove_data_home)
+    if source == "changed":  # the next write is of another entry
+        vector_txt.write_bytes(vector_txt.read_bytes() + b"extra 1 2 3 4 5\n")
+    glove = load_glove(vector_txt)
+    assert _entry_files(glove_data_home) == [".json", ".npy", ".words"]
+    _registry._CACHE.clear()
+    assert_same_vectors(load_glove(vector_txt), glove)
+
+
+def test_cache_files_are_written_atomically(
+    vector_txt, glove_data_home, cache_small_files, monkeypatch
+):
+    renamed, synced = [], []
+    real_replace, real_fsync = os.replace, os.fsync
+    monkeypatch.setattr(
+        os, "replace", lambda src, dst: renamed.append(src) or real_replace(src, dst)
+    )
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd) or real_fsync(fd))
+    load_glove(vector_txt)
+    # Each of the three files: a temporary named for its writer, synced twice.
+    assert len(renamed) == 3 and len(synced) == 6
+    assert all(f"-{os.getpid()}." in Path(src).name for src in renamed)
