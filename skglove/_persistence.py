@@ -242,6 +242,8 @@ def load(
 
 def _split(estimator):
     """Kind, step names, pipeline parameters, vectorizer and classifier."""
+    if type(estimator) is GloveSequenceVectorizer:  # saved without TensorFlow
+        return "vectorizer", None, None, estimator, None
     from ._classifier import GloveCNNClassifier
 
     if isinstance(estimator, Pipeline):
@@ -264,8 +266,6 @@ def _split(estimator):
             f"GloveCNNClassifier, got a Pipeline of {kinds}; use joblib for "
             "other pipelines, and load such files only from trusted sources"
         )
-    if type(estimator) is GloveSequenceVectorizer:
-        return "vectorizer", None, None, estimator, None
     if type(estimator) is GloveCNNClassifier:
         return "classifier", None, None, None, estimator
     raise TypeError(
