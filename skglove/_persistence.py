@@ -235,8 +235,12 @@ def load(
     _warn_on_other_versions(manifest["versions"], path)
     try:
         return _rebuild(manifest, members)
-    # Deep inside a classifier's state, a bad value may still fail so.
-    except (KeyError, TypeError, AttributeError, IndexError, ValueError) as exc:
+    # The classifier's state has no schema here yet: its errors are wrapped.
+    except KeyError as exc:
+        raise ValueError(
+            f"{path} holds an invalid skglove model: a document lacks the field {exc}"
+        ) from exc
+    except (TypeError, AttributeError, IndexError, ValueError) as exc:
         raise ValueError(f"{path} holds an invalid skglove model: {exc}") from exc
 
 
