@@ -58,14 +58,14 @@ LOADERS = {
 
 
 def _import_loader():
-    """Import skglove._glove alone; skglove/__init__.py imports TensorFlow."""
+    """Import skglove.glove alone; skglove/__init__.py imports TensorFlow."""
     spec = importlib.util.find_spec("skglove")
     package = types.ModuleType("skglove")
     package.__path__ = list(spec.submodule_search_locations)
     sys.modules["skglove"] = package
-    from skglove import _glove
+    from skglove import glove
 
-    return _glove
+    return glove
 
 
 def _rss_mb(field: str) -> float:
@@ -96,7 +96,7 @@ def _seed_loop(path):
 
 
 def _child(args) -> None:
-    _glove = _import_loader()  # numpy and pyarrow come with it
+    glove_package = _import_loader()  # numpy and pyarrow come with it
     words = None
     if args.words:
         words = json.loads(Path(args.words).read_text())
@@ -113,10 +113,13 @@ def _child(args) -> None:
         )
         n_words = len(vectors.index_to_key)
     else:
-        glove = _glove.load_glove(args.glove_txt, words=words, data_home=args.data_home)
+        glove = glove_package.load_glove(
+            args.glove_txt, words=words, data_home=args.data_home
+        )
         n_words = len(glove)
     seconds = time.perf_counter() - start
-    _glove._wait_for_cache_writes()  # the first load writes it in a thread
+    # The first load writes the cache in a thread.
+    glove_package._cache._wait_for_cache_writes()
     written = time.perf_counter() - start
     peak = _rss_mb("VmHWM")
     print(

@@ -24,11 +24,11 @@ _LAZY = {
     "KERAS_FILTERS": "._vectorizer",
     "GloveCNNClassifier": "._classifier",
     "GloveSequenceVectorizer": "._vectorizer",
-    "GloveVectors": "._glove",
+    "GloveVectors": ".glove",
     "load": "._persistence",
-    "load_glove": "._glove",
+    "load_glove": ".glove",
     "make_glove_pipeline": "._pipeline",
-    "register_glove": "._glove",
+    "register_glove": ".glove",
     "save": "._persistence",
 }
 

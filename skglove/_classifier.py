@@ -23,7 +23,6 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import column_or_1d
 
 from ._batching import predict_by_length, training_dataset
-from ._glove import DEFAULT_GLOVE, GloveVectors, load_glove
 from ._ids import FIRST_WORD_ID, RANK_IDS, IdTable, glove_id, glove_row, id_source
 from ._models import (
     ARCHITECTURES,
@@ -47,6 +46,7 @@ from ._training import (
     seed_source,
 )
 from ._validation import check_ids, check_keywords, check_labels
+from .glove import DEFAULT_GLOVE, GloveVectors, load_glove
 
 __all__ = ["GloveCNNClassifier"]
 

@@ -2,8 +2,8 @@
 
 from sklearn.pipeline import Pipeline, make_pipeline
 
-from ._glove import DEFAULT_GLOVE
 from ._vectorizer import GloveSequenceVectorizer
+from .glove import DEFAULT_GLOVE
 
 __all__ = ["BLOG_PARAMS", "make_glove_pipeline"]
 

@@ -1,21 +1,68 @@
-"""The schema of a classifier's fitted state in an archive of :func:`skglove.save`.
+"""The schema of fitted state in an archive of :func:`skglove.save`.
 
-:func:`classifier_state` turns the fitted attributes besides ``model_`` into
-JSON-ready values, and :func:`classifier_from_state` checks them and hands
-them to ``GloveCNNClassifier._restore``. Archives written by older versions
-lack the newer keys, which get the values that keep their meaning.
+``*_state`` turns an estimator's fitted attributes into JSON values, and
+``*_from_state`` checks such values (every wrong field is a ``ValueError``
+that names it) and sets them on a new estimator. Archives written by older
+versions lack the newer fields, which get the values that keep their meaning.
 """
 
 from collections import defaultdict
+from numbers import Real
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ._ids import IdTable
+from ._json_values import field
+from ._vectorizer import GloveSequenceVectorizer, set_unseen_words, unseen_words
+
+
+def vectorizer_state(vectorizer: GloveSequenceVectorizer) -> dict:
+    """The fitted attributes of a vectorizer, as JSON values."""
+    check_is_fitted(vectorizer, "vocabulary_")
+    return {
+        "vocabulary": vectorizer.vocabulary_,
+        "missing_words": vectorizer.missing_words_,
+        "glove_coverage": vectorizer.glove_coverage_,
+        "unseen_words": unseen_words(vectorizer),
+        "id_source": getattr(vectorizer, "id_source_", None),
+    }
+
+
+def vectorizer_from_state(
+    params: dict, state: dict, where: str
+) -> GloveSequenceVectorizer:
+    """A fitted vectorizer from its parameters and :func:`vectorizer_state`."""
+    vectorizer = GloveSequenceVectorizer(**params)
+    vectorizer._validate_params()
+    vocabulary = field(state, "vocabulary", dict, where)
+    if not all(
+        isinstance(i, int) and not isinstance(i, bool) and i >= 0
+        for i in vocabulary.values()
+    ):
+        raise ValueError("the vocabulary must map words to non-negative ids")
+    missing = _strings(field(state, "missing_words", list, where), "missing_words")
+    coverage = field(state, "glove_coverage", (dict, type(None)), where)
+    if coverage is not None and (
+        set(coverage) != {"words", "tokens"}
+        or not all(
+            isinstance(v, Real) and not isinstance(v, bool) for v in coverage.values()
+        )
+    ):
+        raise ValueError("glove_coverage must be None or hold 'words' and 'tokens'")
+    # Archives written before unseen_glove_words existed let no word through.
+    unseen = _strings(_optional(state, "unseen_words", list, where, []), "unseen_words")
+    vectorizer.vocabulary_ = dict(vocabulary)
+    vectorizer.missing_words_ = list(missing)
+    vectorizer.glove_coverage_ = coverage
+    set_unseen_words(vectorizer, unseen)
+    # Archives written before id spaces were named carry none: unchecked.
+    vectorizer.id_source_ = _optional(state, "id_source", str, where, None)
+    return vectorizer
 
 
 def classifier_state(clf) -> dict:
-    """The fitted attributes of ``clf`` besides ``model_``, as JSON values."""
+    """The fitted attributes of a classifier besides ``model_``, as JSON values."""
     check_is_fitted(clf, "model_")
     return {
         "classes": {
@@ -37,49 +84,69 @@ def classifier_state(clf) -> dict:
     }
 
 
-def classifier_from_state(cls, params: dict, state: dict, model):
-    """A fitted ``cls`` from :func:`classifier_state`'s output and its network."""
-    if not isinstance(state, dict):
-        raise ValueError("the classifier state must be a JSON object")
+def classifier_from_state(cls, params: dict, state: dict, load_network, where: str):
+    """A fitted ``cls`` from :func:`classifier_state`'s output.
+
+    ``load_network()`` gives the network; it is called once the state checks
+    out.
+    """
+    classes = field(state, "classes", dict, where)
+    where_classes = f"{where}: classes"
+    values = field(classes, "values", list, where_classes)
+    dtype = _label_dtype(field(classes, "dtype", str, where_classes))
+    ids = _ints(field(state, "ids", list, where), "ids")
+    n_seen = _optional(state, "n_seen_ids", int, where, len(ids))
+    if not 0 <= n_seen <= len(ids):
+        raise ValueError(f"{where}: n_seen_ids must be between 0 and {len(ids)}")
+    mix = _optional(state, "mix", (list, type(None)), where, None)
+    history = field(state, "history", dict, where)
     try:
-        classes = state["classes"]
-        y_dtype = _label_dtype(state["y_dtype"])
-        classes = np.asarray(classes["values"], dtype=_label_dtype(classes["dtype"]))
-        ids = np.asarray(state["ids"], dtype=np.int64)
-        history = state["history"].items()
         fitted = {
-            "target_type_": str(state["target_type"]),
-            "y_ndim_": int(state["y_ndim"]),
-            "X_shape_": tuple(int(n) for n in state["X_shape"]),
-            "n_features_in_": int(state["n_features_in"]),
+            "target_type_": field(state, "target_type", str, where),
+            "y_ndim_": field(state, "y_ndim", int, where),
+            "X_shape_": tuple(_ints(field(state, "X_shape", list, where), "X_shape")),
+            "n_features_in_": field(state, "n_features_in", int, where),
+            "mix_": None if mix is None else np.asarray(mix, dtype=np.float32),
             "history_": defaultdict(
-                list, {str(k): [float(v) for v in vals] for k, vals in history}
+                list, {str(k): [float(v) for v in vals] for k, vals in history.items()}
             ),
+            "_id_source": _optional(state, "id_source", str, where, None),
         }
-        n_seen = int(state.get("n_seen_ids", len(ids)))
-        mix = state.get("mix")
-        fitted["mix_"] = None if mix is None else np.asarray(mix, dtype=np.float32)
-    except (KeyError, TypeError, AttributeError, ValueError) as exc:
-        raise ValueError(f"malformed classifier state: {exc!r}") from None
-    source = state.get("id_source")
-    if source is not None and not isinstance(source, str):
-        raise ValueError("the classifier state's id_source must be a string")
-    if ids.ndim != 1 or not 0 <= n_seen <= len(ids):
-        raise ValueError("the classifier state's ids must be a list of ints")
+        classes = np.asarray(values, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{where}: malformed state ({exc})") from None
     return cls._restore(
         params,
         classes=classes,
-        y_dtype=y_dtype,
-        model=model,
+        y_dtype=_label_dtype(field(state, "y_dtype", str, where)),
+        model=load_network(),
         table=IdTable().restore(ids, n_seen),
-        _id_source=source,
         **fitted,
     )
 
 
+def _optional(state: dict, key: str, kinds, where: str, default):
+    return field(state, key, kinds, where) if key in state else default
+
+
+def _strings(values: list, what: str) -> list:
+    if not all(isinstance(v, str) for v in values):
+        raise ValueError(f"{what} must be a list of str")
+    return values
+
+
+def _ints(values: list, what: str) -> list:
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        raise ValueError(f"{what} must be a list of int")
+    return values
+
+
 def _label_dtype(text: str) -> np.dtype:
     """A label dtype from its string form: bool, number, str or object only."""
-    dtype = np.dtype(text)
+    try:
+        dtype = np.dtype(text)
+    except TypeError:
+        raise ValueError(f"unsupported label dtype {text!r}") from None
     if dtype.kind not in "biufUO":
         raise ValueError(f"unsupported label dtype {text!r}")
     return dtype

@@ -14,7 +14,6 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._glove import DEFAULT_GLOVE, GloveVectors, load_glove
 from ._ids import (
     FIRST_WORD_ID,
     OOV,
@@ -26,6 +25,7 @@ from ._ids import (
     missing_word_id,
 )
 from ._validation import check_documents
+from .glove import DEFAULT_GLOVE, GloveVectors, load_glove
 
 __all__ = ["KERAS_FILTERS", "GloveSequenceVectorizer"]
 

@@ -160,3 +160,129 @@ def _data_home_in_tmp(tmp_path_factory):
         del os.environ["SKGLOVE_DATA"]
     else:
         os.environ["SKGLOVE_DATA"] = previous
+
+
+# ---------------------------------------------------------------------------
+# The GloVe loader's tests (tests/test_glove_*.py)
+
+#: The dimension of the ``vector_rows`` test vectors.
+VECTOR_DIM = 5
+
+
+def float_bits(vectors) -> np.ndarray:
+    """The bits of float32 values, to compare vectors exactly (NaN included)."""
+    return np.asarray(vectors, dtype=np.float32).view(np.uint32)
+
+
+def assert_same_vectors(glove, other) -> None:
+    """Two GloveVectors hold the same words and bit-identical vectors."""
+    assert glove.words == other.words
+    np.testing.assert_array_equal(float_bits(glove.vectors), float_bits(other.vectors))
+
+
+def expected_vectors(rows):
+    """What parsing the ``%.6g`` text of ``rows`` must give: each decimal,
+    rounded once."""
+    from skglove.glove import GloveVectors
+
+    values = [[float(f"{v:.6g}") for v in vec] for _, vec in rows]
+    return GloveVectors([w for w, _ in rows], np.array(values).astype(np.float32))
+
+
+def write_text(path: Path, text: str) -> Path:
+    path.write_bytes(text.encode("utf-8"))
+    return path
+
+
+def parsers_used(monkeypatch) -> list[str]:
+    """Record which parser finished each parse: threads, serial or python."""
+    from skglove.glove import _parse
+
+    used = []
+    parsers = {
+        "_parse_arrow_threaded": "threads",
+        "_parse_arrow_serial": "serial",
+        "_parse_python": "python",
+    }
+    for name, parser in parsers.items():
+        original = getattr(_parse, name)
+
+        def spy(*args, _original=original, _parser=parser, **kwargs):
+            result = _original(*args, **kwargs)
+            used.append(_parser)
+            return result
+
+        monkeypatch.setattr(_parse, name, spy)
+    return used
+
+
+@pytest.fixture
+def glove_data_home(tmp_path, monkeypatch) -> Path:
+    """Never write to ~; start with an empty per-process GloVe cache."""
+    from skglove.glove import _registry
+
+    home = tmp_path / "skglove_data"
+    monkeypatch.setenv("SKGLOVE_DATA", str(home))
+    monkeypatch.setattr(_registry, "_CACHE", {})
+    return home
+
+
+@pytest.fixture
+def cache_small_files(monkeypatch):
+    """Let the small test files use the disk cache, written before returning."""
+    from skglove.glove import _cache, _registry
+
+    monkeypatch.setattr(_cache, "_CACHE_MIN_BYTES", 0)
+    monkeypatch.setattr(
+        _registry, "_write_in_background", lambda entry, glove: entry.write(glove)
+    )
+
+
+@pytest.fixture(scope="session")
+def vector_rows():
+    """Words (some non-ASCII) and values of several magnitudes and signs."""
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(40)] + ["café", "日本", "naïve", "-0.5", "nan"]
+    scale = 10.0 ** rng.integers(-6, 4, size=(len(words), VECTOR_DIM))
+    values = rng.normal(size=(len(words), VECTOR_DIM)) * scale
+    return list(zip(words, values, strict=True))
+
+
+@pytest.fixture
+def vector_txt(tmp_path, vector_rows) -> Path:
+    """``vector_rows`` as a GloVe text file of 45 lines."""
+    return write_glove_txt(tmp_path / "vectors.txt", vector_rows)
+
+
+# ---------------------------------------------------------------------------
+# Hostile archives (tests/test_archive.py, tests/test_persistence.py)
+
+
+def add_zeros_member(archive, name: str, size: int) -> None:
+    """Add a member of ``size`` zero bytes to a zip open for writing: a zip bomb.
+
+    1 MiB of zeros is deflated once and its bytes repeated (a full flush makes
+    each copy an independent block), so a 1 GiB member takes a fraction of a
+    second and about 1 MB of memory to build. zipfile has no public way to
+    add compressed bytes, hence the direct writes.
+    """
+    import zipfile
+    import zlib
+
+    chunk = 1 << 20
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = deflate.compress(bytes(chunk)) + deflate.flush(zlib.Z_FULL_FLUSH)
+    n = size // chunk
+    crc, zeros = 0, bytes(chunk)
+    for _ in range(n):
+        crc = zlib.crc32(zeros, crc)
+    data = block * n + deflate.flush()
+    info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.file_size, info.compress_size, info.CRC = n * chunk, len(data), crc
+    info.header_offset = archive.fp.tell()
+    archive.fp.write(info.FileHeader())
+    archive.fp.write(data)
+    archive.filelist.append(info)
+    archive.NameToInfo[name] = info
+    archive.start_dir = archive.fp.tell()

@@ -9,7 +9,7 @@ from conftest import TINY_BLOG, TINY_MAX_LEN, TINY_NET, write_glove_txt
 from sklearn.base import clone
 
 from skglove import GloveCNNClassifier, GloveSequenceVectorizer, make_glove_pipeline
-from skglove._glove import load_glove
+from skglove.glove import load_glove
 
 
 def _pipeline(glove, **params):
@@ -160,7 +160,7 @@ def test_partial_fit_refuses_glove_words_the_table_lacks(tiny_glove, posts):
     later = vec.transform(docs[:12])
     clf = GloveCNNClassifier(tiny_glove, unseen_glove_words=0, **TINY_NET)
     clf.partial_fit(first, ["cars"] * 3 + ["space"] * 3, classes=sorted(set(labels)))
-    with pytest.raises(ValueError, match="no row for.*unseen_glove_words"):
+    with pytest.raises(ValueError, match=r"no row for.*unseen_glove_words"):
         clf.partial_fit(later, labels[:12])
 
 

@@ -79,7 +79,9 @@ def test_grid_search_on_dask_matches_a_local_search(
     limits = client.run(lambda: __import__("skglove")._tf_threads._limited_to)
     assert list(limits.values()) == [1, 1]
     # Each worker loaded the GloVe file once, into its process cache.
-    cached = client.run(lambda: [k[1] for k in __import__("skglove")._glove._CACHE])
+    cached = client.run(
+        lambda: [k[1] for k in __import__("skglove.glove").glove._registry._CACHE]
+    )
     assert all(
         sources == [str(Path(tiny_glove).resolve())] for sources in cached.values()
     )

@@ -185,10 +185,9 @@ def _same(a, b):
 
 
 @pytest.fixture(scope="module")
-def states_around_calls(tiny_glove, posts):
+def states_around_calls(tiny_glove):
     """Global state before and after each call, with a global TensorFlow seed
     set, so that a seedless random op inside would advance its counter."""
-    docs, labels = posts
     clf_params = {**_RANDOM_NET, "random_state": 7}
     X = np.arange(2, 2 + 4 * TINY_MAX_LEN, dtype=np.int32).reshape(4, TINY_MAX_LEN)
     random.seed(11)

@@ -10,6 +10,7 @@ import pytest
 
 import skglove
 import skglove.datasets
+import skglove.glove
 
 ROOT = Path(__file__).resolve().parents[1]
 TOOLS = ("mkdocs", "material", "mkdocstrings_handlers.python")
@@ -34,6 +35,9 @@ def test_mkdocs_build_is_strict_and_clean(tmp_path):
     # Every public name has a section, and no Sphinx role leaks through.
     names = [name for name in skglove.__all__ if name != "__version__"]
     names += [f"datasets.{name}" for name in skglove.datasets.__all__]
+    names += [
+        f"glove.{name}" for name in skglove.glove.__all__ if name not in skglove.__all__
+    ]
     for name in names:
         assert f'id="skglove.{name}"' in api, name
     assert ":class:" not in api and ":func:" not in api

@@ -12,6 +12,8 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
+import tracemalloc
 import zipfile
 from pathlib import Path
 
@@ -19,7 +21,7 @@ import joblib
 import keras
 import numpy as np
 import pytest
-from conftest import TINY_MAX_LEN, TINY_NET
+from conftest import TINY_MAX_LEN, TINY_NET, add_zeros_member
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
@@ -30,6 +32,7 @@ import skglove
 from skglove import (
     GloveCNNClassifier,
     GloveSequenceVectorizer,
+    _keras_file,
     _persistence,
     load_glove,
     make_glove_pipeline,
@@ -79,7 +82,7 @@ def _rewrite(source, target, replace=(), add=(), edit_manifest=None):
 
 
 def _network_member(model) -> bytes:
-    return _persistence._network_bytes(model)
+    return _keras_file.network_bytes(model)
 
 
 def test_round_trip_predicts_identically(fitted, loaded, posts):
@@ -298,7 +301,7 @@ def test_refuses_a_lambda_layer(lambda_archive):
 
 def test_keras_safe_mode_refuses_a_lambda_layer_too(lambda_archive, monkeypatch):
     # Defence in depth: without skglove's own check, safe_mode still refuses.
-    monkeypatch.setattr(_persistence, "_check_network_config", lambda config: None)
+    monkeypatch.setattr(_keras_file, "_check_network_config", lambda config: None)
     with pytest.raises(ValueError, match=r"Keras could not load its network.*Lambda"):
         skglove.load(lambda_archive)
 
@@ -319,7 +322,7 @@ def test_refuses_objects_from_other_modules(archive, tmp_path):
     path = _rewrite(
         archive, tmp_path / "os.skglove", [("model.keras", buffer.getvalue())]
     )
-    with pytest.raises(ValueError, match="from module 'os', outside Keras and skglove"):
+    with pytest.raises(ValueError, match=r"from module 'os' .*, outside Keras and"):
         skglove.load(path)
 
 
@@ -335,8 +338,16 @@ def test_refuses_path_traversal_member_names(archive, tmp_path, name):
 
 def test_refuses_unexpected_members(archive, tmp_path):
     path = _rewrite(archive, tmp_path / "extra.skglove", add=[("extra.py", b"")])
-    with pytest.raises(ValueError, match="holds members"):
+    with pytest.raises(ValueError, match=r"unexpected member 'extra\.py'"):
         skglove.load(path)
+    # A member the manifest's kind does not hold.
+    vectorizer_only = _rewrite(
+        archive,
+        tmp_path / "kind.skglove",
+        edit_manifest=lambda manifest: manifest.update(kind="vectorizer"),
+    )
+    with pytest.raises(ValueError, match="holds members"):
+        skglove.load(vectorizer_only)
 
 
 def test_refuses_a_newer_format_version(archive, tmp_path):
@@ -432,3 +443,288 @@ def test_killed_save_leaves_the_old_model(archive, tmp_path, posts):
     assert leftover.name.startswith(".model.skglove.") and leftover.suffix == ".tmp"
     with pytest.raises(ValueError, match="not a skglove archive"):
         skglove.load(leftover)
+    # The next save of the same file removes what the killed one left.
+    skglove.save(skglove.load(archive), path)
+    assert os.listdir(tmp_path) == ["model.skglove"]
+
+
+def test_save_writes_through_the_atomic_helper(fitted, tmp_path, monkeypatch):
+    renamed, synced = [], []
+    real_replace, real_fsync = os.replace, os.fsync
+    monkeypatch.setattr(
+        os, "replace", lambda src, dst: renamed.append(src) or real_replace(src, dst)
+    )
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd) or real_fsync(fd))
+    skglove.save(fitted, tmp_path / "model.skglove")
+    (tmp,) = renamed
+    assert Path(tmp).name.startswith(".model.skglove.")
+    assert f"-{os.getpid()}." in Path(tmp).name
+    assert len(synced) == 2  # the file, then its folder
+
+
+# ---------------------------------------------------------------------------
+# Malformed documents: always a ValueError that names the problem
+
+
+def _with_member(source, target, name: str, data: bytes):
+    """Copy an archive with one member's bytes replaced, checksums kept valid."""
+    if name == "manifest.json":
+        members = {**_members(source), name: data}
+        with zipfile.ZipFile(target, "w") as archive:
+            for member, content in members.items():
+                archive.writestr(member, content)
+        return target
+    return _rewrite(source, target, [(name, data)])
+
+
+def _edited(document: bytes, edit) -> bytes:
+    parsed = json.loads(document)
+    edit(parsed)
+    return json.dumps(parsed).encode()
+
+
+def _set(path, value):
+    """An edit that sets ``document[path[0]][path[1]]...`` to ``value``."""
+
+    def edit(document):
+        for key in path[:-1]:
+            document = document[key]
+        document[path[-1]] = value
+
+    return edit
+
+
+def _drop(key):
+    return lambda document: document.pop(key)
+
+
+MALFORMED_MANIFESTS = {
+    "a list": b"[]",
+    "a string": b'"skglove-model"',
+    "null": b"null",
+    "not JSON": b"{format: skglove-model",
+    "not UTF-8": b'{"format": "\xff"}',
+    "nested too deeply": b"[" * 100_000 + b"]" * 100_000,
+    "no format": _drop("format"),
+    "format a list": _set(["format"], ["skglove-model"]),
+    "no format_version": _drop("format_version"),
+    "format_version a str": _set(["format_version"], "1"),
+    "format_version a bool": _set(["format_version"], True),
+    "format_version 0": _set(["format_version"], 0),
+    "no kind": _drop("kind"),
+    "kind a list": _set(["kind"], ["pipeline"]),
+    "kind unknown": _set(["kind"], "forest"),
+    "no sha256": _drop("sha256"),
+    "sha256 a list": _set(["sha256"], ["abc"]),
+    "sha256 values numbers": _set(["sha256", "model.keras"], 5),
+    "no versions": _drop("versions"),
+    "versions a list": _set(["versions"], ["keras"]),
+    "versions numbers": _set(["versions", "keras"], 3.15),
+    "no steps": _drop("steps"),
+    "steps a str": _set(["steps"], "vec,clf"),
+    "one step": _set(["steps"], ["vec"]),
+    "steps not str": _set(["steps"], [1, 2]),
+    "steps repeated": _set(["steps"], ["a", "a"]),
+    "no pipeline_params": _drop("pipeline_params"),
+    "pipeline_params a list": _set(["pipeline_params"], []),
+    "pipeline_params unknown": _set(["pipeline_params", "n_jobs"], 2),
+    "pipeline_params steps": _set(["pipeline_params", "steps"], []),
+    "pipeline_params bad tuple": _set(["pipeline_params", "memory"], {"__tuple__": 5}),
+}
+
+
+MALFORMED_VECTORIZERS = {
+    "a list": b"[]",
+    "a number": b"3",
+    "not JSON": b"{",
+    "empty": b"{}",
+    "params a list": _set(["params"], []),
+    "params unknown": _set(["params", "max_lenn"], 3),
+    "params bad tuple": _set(["params", "filter_chars"], {"__tuple__": "abc"}),
+    "params bad path": _set(["params", "glove"], {"__path__": 3}),
+    "params bad items": _set(["params", "glove"], {"__items__": 3}),
+    "params unhashable key": _set(["params", "glove"], {"__items__": [[[1], 2]]}),
+    "params pair of three": _set(["params", "glove"], {"__items__": [[1, 2, 3]]}),
+    "params bad value": _set(["params", "max_len"], "long"),
+    "no vocabulary": _drop("vocabulary"),
+    "vocabulary a list": _set(["vocabulary"], ["moon"]),
+    "vocabulary ids str": _set(["vocabulary", "moon"], "2"),
+    "vocabulary ids negative": _set(["vocabulary", "moon"], -1),
+    "missing_words a dict": _set(["missing_words"], {}),
+    "missing_words numbers": _set(["missing_words"], [1]),
+    "glove_coverage a list": _set(["glove_coverage"], [1, 2]),
+    "glove_coverage str values": _set(["glove_coverage"], {"words": "a", "tokens": 1}),
+    "unseen_words a str": _set(["unseen_words"], "moon"),
+}
+
+
+MALFORMED_CLASSIFIERS = {
+    "a list": b"[]",
+    "not JSON": b"nope",
+    "no params": _drop("params"),
+    "params a str": _set(["params"], "glove"),
+    "no state": _drop("state"),
+    "state a list": _set(["state"], []),
+    "state empty": _set(["state"], {}),
+    "classes a number": _set(["state", "classes"], 5),
+    "classes dtype unknown": _set(["state", "classes", "dtype"], "<x9"),
+    "ids a dict": _set(["state", "ids"], {"a": 1}),
+    "history a list": _set(["state", "history"], [1]),
+}
+
+
+MALFORMED = {
+    "manifest.json": MALFORMED_MANIFESTS,
+    "vectorizer.json": MALFORMED_VECTORIZERS,
+    "classifier.json": MALFORMED_CLASSIFIERS,
+}
+
+
+@pytest.mark.parametrize(
+    "member, case",
+    [(member, case) for member, cases in MALFORMED.items() for case in cases],
+    ids=lambda value: value,
+)
+def test_malformed_document_is_a_value_error(archive, tmp_path, member, case):
+    change = MALFORMED[member][case]
+    original = _members(archive)[member]
+    data = change if isinstance(change, bytes) else _edited(original, change)
+    path = _with_member(archive, tmp_path / "bad.skglove", member, data)
+    with pytest.raises(ValueError) as error:
+        skglove.load(path)
+    assert str(path) in str(error.value)  # and the message names the problem
+
+
+# ---------------------------------------------------------------------------
+# Zip bombs
+
+
+def _load_bounded(path):
+    """skglove.load's ValueError, and the time and peak Python memory it took."""
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        with pytest.raises(ValueError) as error:
+            skglove.load(path)
+    finally:
+        seconds = time.perf_counter() - start
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return str(error.value), seconds, peak
+
+
+def test_refuses_a_zip_bomb_member_before_inflating_it(archive, tmp_path):
+    path = tmp_path / "bomb.skglove"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as bomb:
+        for name, data in _members(archive).items():
+            if name != "model.keras":
+                bomb.writestr(name, data)
+        add_zeros_member(bomb, "model.keras", 1 << 30)
+    message, seconds, peak = _load_bounded(path)
+    assert "'model.keras' would inflate" in message and "zip bomb" in message
+    assert seconds < 2 and peak < 8 << 20
+
+
+def test_refuses_a_zip_bomb_inside_the_network(archive, tmp_path):
+    with zipfile.ZipFile(io.BytesIO(_members(archive)["model.keras"])) as network:
+        inner = {name: network.read(name) for name in network.namelist()}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as network:
+        for name, data in inner.items():
+            if name != "model.weights.h5":
+                network.writestr(name, data)
+        add_zeros_member(network, "model.weights.h5", 1 << 30)
+    path = _rewrite(
+        archive, tmp_path / "inner.skglove", [("model.keras", buffer.getvalue())]
+    )
+    message, seconds, peak = _load_bounded(path)
+    assert "'model.weights.h5' would inflate" in message
+    assert seconds < 5 and peak < 64 << 20
+
+
+def test_refuses_a_manifest_over_its_cap(archive, tmp_path):
+    manifest = json.loads(_members(archive)["manifest.json"])
+    manifest["padding"] = os.urandom(1 << 20).hex()
+    path = _with_member(
+        archive,
+        tmp_path / "big.skglove",
+        "manifest.json",
+        json.dumps(manifest).encode(),
+    )
+    message, _, peak = _load_bounded(path)
+    assert "'manifest.json' declares" in message and "more than the 1048576" in message
+    assert peak < 1 << 20
+
+
+# ---------------------------------------------------------------------------
+# Keras objects: Keras' own, and exactly the layers skglove registers
+
+
+def test_allow_list_is_what_skglove_registers():
+    import skglove._layers  # noqa: F401 - registers the layers
+
+    registered = {
+        (type_.__module__, type_.__name__, name)
+        for name, type_ in keras.saving.get_custom_objects().items()
+        if name.startswith("skglove>")
+    }
+    assert registered == set(_keras_file.SKGLOVE_OBJECTS)
+
+
+def _with_network_config(archive, target, edit):
+    members = _members(archive)
+    with zipfile.ZipFile(io.BytesIO(members["model.keras"])) as network:
+        inner = {name: network.read(name) for name in network.namelist()}
+    config = json.loads(inner["config.json"])
+    edit(config)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as network:
+        for name, data in {**inner, "config.json": json.dumps(config).encode()}.items():
+            network.writestr(name, data)
+    return _rewrite(archive, target, [("model.keras", buffer.getvalue())])
+
+
+def _skglove_layer(config) -> dict:
+    stack = [config]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get("module") == "skglove._layers":
+                return node
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    raise AssertionError("no skglove layer in the network")
+
+
+@pytest.mark.parametrize(
+    "module, class_name, registered",
+    [
+        ("skglove._persistence", "ChannelMix", "skglove>ChannelMix"),
+        ("skglove._layers", "GloveCNNClassifier", "skglove>GloveCNNClassifier"),
+        ("skglove", "ChannelMix", "skglove>ChannelMix"),
+        ("skglove._layers", "ChannelMix", "skglove>Evil"),
+        ("skglove._layers.evil", "ChannelMix", "skglove>ChannelMix"),
+        ("keras.layers", "Dense", "skglove>Evil"),
+    ],
+)
+def test_refuses_other_skglove_objects(
+    archive, tmp_path, module, class_name, registered
+):
+    def edit(config):
+        node = _skglove_layer(config)
+        node.update(module=module, class_name=class_name, registered_name=registered)
+
+    path = _with_network_config(archive, tmp_path / "other.skglove", edit)
+    with pytest.raises(ValueError, match="refusing to load") as error:
+        skglove.load(path)
+    assert "skglove registers" in str(error.value)
+
+
+def test_refuses_a_registered_function(archive, tmp_path):
+    def edit(config):
+        config["compile_config"]["loss"]["config"] = "custom>evil"
+
+    path = _with_network_config(archive, tmp_path / "fn.skglove", edit)
+    with pytest.raises(ValueError, match="registered object 'custom>evil'"):
+        skglove.load(path)

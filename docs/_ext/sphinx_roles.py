@@ -5,7 +5,8 @@ This extension bridges the two without changing a docstring:
 
 - Sphinx roles such as ``:class:`GloveCNNClassifier``` and ``:func:`~skglove.load```
   become links when they name a public object of skglove (a name in
-  ``skglove.__all__`` or ``skglove.datasets.__all__``), and inline code otherwise.
+  ``skglove.__all__``, ``skglove.glove.__all__`` or ``skglove.datasets.__all__``),
+  and inline code otherwise.
 - The entries of a numpydoc "See Also" section become a list of links.
 - A module-level constant documented by ``#:`` comments above it (Sphinx's
   attribute-comment syntax) gets those comments as its docstring.
@@ -27,8 +28,10 @@ SEE_ALSO = re.compile(r"^See Also\n-+\n(.*?)(?=\n\n|\Z)", re.M | re.S)
 def _public_names() -> dict[str, str]:
     """Every public name, short and full, mapped to its documented path."""
     targets = {}
+    # Later modules win a short name: skglove's own namespace comes last.
     for module, file in (
         ("skglove.datasets", "datasets.py"),
+        ("skglove.glove", "glove/__init__.py"),
         ("skglove", "__init__.py"),
     ):
         tree = ast.parse((ROOT / "skglove" / file).read_text(encoding="utf-8"))

@@ -1,17 +1,20 @@
-"""Tests for skglove.datasets.fetch_glove, against a server on 127.0.0.1 only."""
+"""Tests of skglove.glove.fetch_glove, against a server on 127.0.0.1 only."""
 
 import hashlib
 import http.server
 import io
 import re
+import subprocess
+import sys
 import threading
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from skglove import load_glove
-from skglove.datasets import _GLOVE_ARCHIVES, _GLOVE_SHA256, _GLOVE_URL, fetch_glove
+from skglove import _atomic
+from skglove.glove import fetch_glove, load_glove
+from skglove.glove._fetch import _GLOVE_ARCHIVES, _GLOVE_SHA256, _GLOVE_URL
 
 MEMBERS = {
     "glove.6B.50d.txt": "the 0.1 0.2\ncat 0.3 0.4\n",
@@ -178,3 +181,28 @@ def test_official_names_urls_and_checksums():
     assert set(_GLOVE_ARCHIVES.values()) == set(_GLOVE_SHA256)
     assert all(re.fullmatch("[0-9a-f]{64}", h) for h in _GLOVE_SHA256.values())
     assert _GLOVE_URL == "https://nlp.stanford.edu/data/"
+
+
+def _dead_pid() -> int:
+    """The id of a process that has exited (and been reaped)."""
+    child = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        check=True,
+        text=True,
+    )
+    return int(child.stdout)
+
+
+def test_next_fetch_removes_what_a_killed_unpacking_left(server, data_home):
+    folder = data_home / "glove"
+    folder.mkdir(parents=True)
+    # As atomic_write names the unpacked member's temporary file.
+    orphan = folder / f".glove.6B.50d.txt.{_atomic._HOST}-{_dead_pid()}.0123abcd.tmp"
+    orphan.write_bytes(b"the 0.1 0.2\n" * 1000)
+    path = _fetch(server)
+    assert _leftovers(folder) == ["glove.6B.50d.txt", "glove.6B.zip"]
+    # A later call, with the file there, still cleans up.
+    orphan.write_bytes(b"")
+    assert _fetch(server) == path
+    assert _leftovers(folder) == ["glove.6B.50d.txt", "glove.6B.zip"]
