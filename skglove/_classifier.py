@@ -382,8 +382,13 @@ class GloveCNNClassifier(KerasClassifier):
         routed = {
             k: v for k, v in params.items() if k not in self.get_params(deep=False)
         }
-        _check_routes(routed)
-        super().set_params(**params)
+        try:
+            _check_routes(routed)
+        except TypeError as exc:  # set_params reports names as scikit-learn does
+            raise ValueError(str(exc)) from None
+        # scikeras' own set_params would take callbacks__* for nested params.
+        super().set_params(**{k: v for k, v in params.items() if k not in routed})
+        vars(self).update(routed)
         if routed:
             self._user_params = getattr(self, "_user_params", set()) | set(routed)
         return self

@@ -234,12 +234,9 @@ def load(
     _warn_on_other_versions(manifest["versions"], path)
     try:
         return _rebuild(manifest, members)
-    # The classifier's state has no schema here yet: its errors are wrapped.
-    except KeyError as exc:
-        raise ValueError(
-            f"{path} holds an invalid skglove model: a document lacks the field {exc}"
-        ) from exc
-    except (TypeError, AttributeError, IndexError, ValueError) as exc:
+    # The schema names each wrong field; this adds the file. Parameters that
+    # the estimators refuse (a TypeError for an unknown keyword) are wrong too.
+    except (TypeError, ValueError) as exc:
         raise ValueError(f"{path} holds an invalid skglove model: {exc}") from exc
 
 

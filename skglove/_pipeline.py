@@ -41,7 +41,8 @@ def make_glove_pipeline(glove=DEFAULT_GLOVE, **params) -> Pipeline:
     **params
         Parameters of either step, by their plain names (``max_len``,
         ``epochs``, ...). Each goes to the step that has a parameter of that
-        name.
+        name; routed names (``optimizer__momentum``, ...) go to the
+        classifier.
 
     Returns
     -------
@@ -67,6 +68,12 @@ def make_glove_pipeline(glove=DEFAULT_GLOVE, **params) -> Pipeline:
     steps = (GloveSequenceVectorizer(glove=glove), GloveCNNClassifier(glove=glove))
     for name, value in params.items():
         owners = [step for step in steps if name in step.get_params(deep=False)]
+        if not owners and "__" in name:
+            try:  # a routed parameter; the classifier checks the route
+                steps[1].set_params(**{name: value})
+            except ValueError as exc:
+                raise TypeError(f"make_glove_pipeline(): {exc}") from None
+            continue
         if not owners:
             valid = sorted(
                 {p for step in steps for p in step.get_params(deep=False)} - {"glove"}

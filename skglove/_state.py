@@ -57,7 +57,9 @@ def vectorizer_from_state(
     vectorizer.glove_coverage_ = coverage
     set_unseen_words(vectorizer, unseen)
     # Archives written before id spaces were named carry none: unchecked.
-    vectorizer.id_source_ = _optional(state, "id_source", str, where, None)
+    vectorizer.id_source_ = _optional(
+        state, "id_source", (str, type(None)), where, None
+    )
     return vectorizer
 
 
@@ -110,7 +112,7 @@ def classifier_from_state(cls, params: dict, state: dict, load_network, where: s
             "history_": defaultdict(
                 list, {str(k): [float(v) for v in vals] for k, vals in history.items()}
             ),
-            "_id_source": _optional(state, "id_source", str, where, None),
+            "_id_source": _optional(state, "id_source", (str, type(None)), where, None),
         }
         classes = np.asarray(values, dtype=dtype)
     except (TypeError, ValueError) as exc:

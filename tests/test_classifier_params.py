@@ -75,6 +75,7 @@ def test_optimizer_and_loss_routes_reach_keras(tiny_glove, posts):
         learning_rate=None,
         optimizer__momentum=0.7,
         lexical=False,
+        loss=keras.losses.SparseCategoricalCrossentropy,
         loss__reduction="sum",
     ).fit(*posts)
     model = pipe[-1].model_
@@ -117,13 +118,14 @@ def test_predict_arguments_reach_keras(tiny_glove, posts, keras_calls, architect
     params = TINY_BLOG if architecture == "blog" else {}
     pipe = _pipeline(tiny_glove, predict__verbose=0, **params).fit(*posts)
     keras_calls["predict"].clear()
-    callback = keras.callbacks.Callback()
-    pipe.predict_proba(posts[0][:5], callbacks=[callback], batch_size=3)
-    calls = keras_calls["predict"]
-    assert calls and all(
-        callback in c["callbacks"] and c["batch_size"] == 3 and c["verbose"] == 0
-        for c in calls
+    batches = []
+    callback = keras.callbacks.LambdaCallback(
+        on_predict_batch_end=lambda batch, logs: batches.append(batch)
     )
+    pipe.predict_proba(posts[0][:5], callbacks=[callback], batch_size=3)
+    (call,) = keras_calls["predict"]
+    assert callback in call["callbacks"] and call["verbose"] == 0
+    assert len(batches) == 2  # 5 documents in batches of 3
     with pytest.raises(TypeError, match="'steps' is not accepted"):
         pipe.predict(posts[0][:5], steps=1)
 
