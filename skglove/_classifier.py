@@ -22,58 +22,38 @@ from sklearn.utils import ClassifierTags
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import column_or_1d
 
-from ._batching import predict_by_length, training_dataset
-from ._ids import FIRST_WORD_ID, RANK_IDS, IdTable, glove_id, glove_row, id_source
-from ._models import (
-    ARCHITECTURES,
-    OUTPUT,
-    PADDING_INVARIANT,
-    build_network,
-    fit_mix,
-    head_logits,
-    head_losses,
-    set_mix,
-    training_model,
+from ._ids import IdTable, glove_id, id_source
+from ._models import ARCHITECTURES, OUTPUT, PADDING_INVARIANT, build_network
+from ._params import (
+    check_combinations,
+    check_embedding_width,
+    check_keras_args,
+    check_routes,
+    check_same_source,
+    check_table_covers,
+    network_arguments,
 )
 from ._tf_logging import hide_retracing_warnings
 from ._tf_threads import match_dask_worker
 from ._training import (
     RenameLogs,
-    class_codes,
     draw_seed,
+    fit_data,
+    fitted_mix,
     hold_out,
+    log_fit,
     own_weights,
+    predict,
     seed_source,
+    trained_heads,
 )
-from ._validation import check_ids, check_keywords, check_labels
+from ._validation import check_ids, check_labels
 from .glove import DEFAULT_GLOVE, GloveVectors, load_glove
 
 __all__ = ["GloveCNNClassifier"]
 
 _log = logging.getLogger(__name__)
 
-#: ``train_missing`` learns vectors only for words in this many documents.
-# Words seen in one training document only would learn a row from a single
-# example; they cost an epoch-time share and rarely generalise.
-_MIN_DF_TO_LEARN = 2
-
-#: The scikeras routes this classifier honours: ``<prefix>__<name>=value``.
-_ROUTES = ("optimizer", "loss", "callbacks", "fit", "predict")
-# keras.Model.fit/predict arguments that the classifier sets itself.
-# The keras.Model.fit and predict arguments a user may set; the classifier
-# sets the others (batch_size, epochs, shuffle, ...) itself.
-_KERAS_ARGS = {
-    "fit": frozenset(
-        {"verbose", "callbacks", "steps_per_epoch", "validation_steps"}
-        | {"validation_batch_size", "validation_freq"}
-    ),
-    "predict": frozenset({"batch_size", "verbose", "callbacks"}),
-}
-# Each architecture's default for the parameters only it uses.
-_ARCHITECTURE_DEFAULTS = {
-    "pool_size": {"blog": 5},
-    "mean_pooling": {"kim": True, "blog": False},
-}
 
 # Each fit traces a new model; TensorFlow's warning about that is noise here.
 hide_retracing_warnings()
@@ -354,7 +334,7 @@ class GloveCNNClassifier(KerasClassifier):
         self.shuffle = shuffle
         self.warm_start = warm_start
         if kwargs:
-            _check_routes(kwargs)
+            check_routes(type(self).__name__ + "()", kwargs, _init_params())
             vars(self).update(kwargs)
             self._user_params = set(kwargs)
 
@@ -383,7 +363,7 @@ class GloveCNNClassifier(KerasClassifier):
             k: v for k, v in params.items() if k not in self.get_params(deep=False)
         }
         try:
-            _check_routes(routed)
+            check_routes(type(self).__name__ + "()", routed, _init_params())
         except TypeError as exc:  # set_params reports names as scikit-learn does
             raise ValueError(str(exc)) from None
         # scikeras' own set_params would take callbacks__* for nested params.
@@ -509,63 +489,19 @@ class GloveCNNClassifier(KerasClassifier):
         match_dask_worker()
         start = time.perf_counter()
         fit(X, y, sample_weight=own_weights(sample_weight), **kwargs)
-        _log_fit(self, time.perf_counter() - start)
+        log_fit(self, time.perf_counter() - start)
 
     def _check_params(self, y, fit_kwargs: dict) -> None:
         """Check what ``_parameter_constraints`` cannot: the combinations."""
         self._validate_params()
-        name = type(self).__name__
         if y is None:
             raise ValueError(
-                f"{name} requires y to be passed, but the target y is None"
+                f"{type(self).__name__} requires y to be passed, but the target "
+                "y is None"
             )
-        if isinstance(self.kernel_size, tuple | list) and not (
-            self.kernel_size
-            and all(isinstance(k, Integral) and k >= 1 for k in self.kernel_size)
-        ):
-            raise ValueError(
-                f"The 'kernel_size' parameter of {name} must be a positive int "
-                f"or a tuple of them. Got {self.kernel_size!r} instead."
-            )
-        if self.early_stopping and not self.validation_split:
-            raise ValueError(
-                "early_stopping=True needs a validation set: set "
-                "validation_split to a fraction such as 0.1"
-            )
-        for param, defaults in _ARCHITECTURE_DEFAULTS.items():
-            value = getattr(self, param)
-            if value is not None and value and self.architecture not in defaults:
-                users = " or ".join(repr(a) for a in defaults)
-                raise ValueError(
-                    f"{param}={value!r} is used by architecture {users} only, "
-                    f"not by architecture={self.architecture!r}; leave it None"
-                )
-            if value is True and defaults.get(self.architecture) is False:
-                raise ValueError(
-                    f"{param}=True is not available for architecture="
-                    f"{self.architecture!r}; leave it None"
-                )
-        if self.glove is not None and self.embedding_dim is not None:
-            dim = load_glove(self.glove).dim
-            if self.embedding_dim != dim:
-                raise ValueError(
-                    f"embedding_dim={self.embedding_dim} is the width of an "
-                    "embedding learned from scratch (glove=None); the GloVe "
-                    f"source {str(self.glove)!r} has dimension {dim}. Leave "
-                    "embedding_dim None"
-                )
-        _check_keras_args(fit_kwargs, "fit", "fit() argument ")
-        if "validation_data" in fit_kwargs:
-            raise ValueError(
-                "validation_data is not supported: the classifier holds out "
-                "its own validation data; set validation_split instead"
-            )
-
-    def _architecture_param(self, param: str):
-        value = getattr(self, param)
-        return (
-            _ARCHITECTURE_DEFAULTS[param][self.architecture] if value is None else value
-        )
+        glove_dim = None if self.glove is None else load_glove(self.glove).dim
+        check_combinations(self.get_params(), glove_dim, type(self).__name__)
+        check_keras_args(fit_kwargs, "fit", "fit() argument ")
 
     def _glove_source(self, X) -> str | None:
         """The fingerprint of the id space this classifier reads, after
@@ -573,32 +509,20 @@ class GloveCNNClassifier(KerasClassifier):
         if self.glove is None:
             return None
         expected = load_glove(self.glove).fingerprint
-        _check_same_source(
+        check_same_source(
             id_source(X), expected, f"the GloVe source {str(self.glove)!r}"
         )
         return expected
 
     def _check_id_source(self, X) -> None:
-        _check_same_source(
+        check_same_source(
             id_source(X), getattr(self, "_id_source", None), "the GloVe source of fit"
         )
 
     def _check_table_covers(self, X) -> None:
-        """Refuse a batch whose GloVe words the fitted table has no row for."""
-        if self.glove is None:
-            return
-        X = check_ids(X, type(self).__name__)
-        unknown = self.feature_encoder_.unknown(X)
-        unknown = unknown[glove_row(unknown) < len(load_glove(self.glove))]
-        if len(unknown):
-            raise ValueError(
-                f"partial_fit got {len(unknown)} GloVe word(s) (ids "
-                f"{unknown[:5].tolist()}...) that the embedding table built at "
-                "the first call has no row for; it cannot grow, and they would "
-                "train as unknown words. Set unseen_glove_words to the GloVe "
-                "source's size to hold every row, or make the first batch "
-                "hold the vocabulary"
-            )
+        if self.glove is not None:
+            X = check_ids(X, type(self).__name__)
+            check_table_covers(self.feature_encoder_, X, len(load_glove(self.glove)))
 
     def _initialize(self, X, y=None):
         # As scikeras', but the seeds come from random_state explicitly:
@@ -638,46 +562,16 @@ class GloveCNNClassifier(KerasClassifier):
                 f"y holds a single class ({meta['classes_'].tolist()[0]!r}); a "
                 "classifier needs more than one class"
             )
-        table = self.feature_encoder_
-        if self.glove is None:
-            embedding = {"embedding_dim": self.embedding_dim or 50}
-        else:
-            glove = load_glove(self.glove)
-            # Rows past GloVe's are kept words that GloVe lacks. A vector
-            # learned from one document would only memorize it: the lexical
-            # channel knows such a word already.
-            learnable = table.missing_rows(len(glove)) & (table.df_ >= _MIN_DF_TO_LEARN)
-            embedding = {
-                "embedding_dim": glove.dim,
-                "weights": table.embedding_matrix(glove.vectors),
-                "trainable_rows": learnable if self.train_missing else None,
-            }
-        idf = table.idf()
-        if self.architecture == "blog":
-            embedding["pool_size"] = self._architecture_param("pool_size")
-        elif self._architecture_param("mean_pooling"):
-            embedding["mean_idf"] = idf
-        lexical = None
-        if self.lexical:
-            seen = FIRST_WORD_ID + table.n_seen_
-            # Words not seen at fit carry no lexical evidence, as in TfidfVectorizer.
-            lexical = {
-                "n_words": seen,
-                "idf": np.where(np.arange(len(idf)) < seen, idf, 0),
-            }
         model = build_network(
             self.architecture,
             meta["n_features_in_"],
             meta["n_classes_"],
-            lexical=lexical,
-            n_ids=table.n_rows,
-            trainable_dim=self.trainable_dim,
-            filters=self.filters,
-            kernel_size=self.kernel_size,
-            dense_units=self.dense_units,
-            dropout=self.dropout,
             seed=draw_seed(self._seeds),
-            **embedding,
+            **network_arguments(
+                self.get_params(),
+                self.feature_encoder_,
+                None if self.glove is None else load_glove(self.glove),
+            ),
         )
         optimizer = compile_kwargs["optimizer"]
         if self.learning_rate is not None:
@@ -720,8 +614,20 @@ class GloveCNNClassifier(KerasClassifier):
                     patience=self.patience, restore_best_weights=True
                 )
             )
-        model = self._training_model()
-        fit_args.update(self._training_data(model, X, y, sample_weight, validation))
+        model = trained_heads(self.model_, self._metrics(self._get_compile_kwargs()))
+        fit_args.update(
+            fit_data(
+                X,
+                y,
+                sample_weight,
+                validation,
+                batch_size=self.batch_size,
+                n_outputs=len(model.outputs),
+                by_length=self.architecture in PADDING_INVARIANT,
+                shuffle=self.shuffle,
+                seed=draw_seed(self._seeds),
+            )
+        )
         # The datasets batch, weigh and shuffle; Keras must not do it again.
         for key in ("batch_size", "sample_weight", "validation_split", "shuffle"):
             fit_args.pop(key, None)
@@ -732,81 +638,18 @@ class GloveCNNClassifier(KerasClassifier):
             self.history_[key] += values
         self.mix_ = None
         if len(model.outputs) > 1:
-            self._fit_mix(validation)
-
-    def _training_model(self) -> keras.Model:
-        """``model_``, or its layers with one output per trained head."""
-        model = training_model(self.model_)
-        if model is self.model_:
-            return model
-        compile_kwargs = self._get_compile_kwargs()
-        # The combined output is monitored, not trained (loss weight 0).
-        model = keras.Model(
-            model.inputs, [self.model_.output, *model.outputs], name=model.name
-        )
-        n_heads = len(model.outputs) - 1
-        model.compile(
-            optimizer=self.model_.optimizer,
-            loss=[self.model_.loss, *head_losses(self.model_, self.model_.loss)],
-            loss_weights=[0.0] + [1.0] * n_heads,
-            metrics=[self._metrics(compile_kwargs)] + [None] * n_heads,
-        )
-        return model
-
-    def _training_data(self, model, X, y, sample_weight, validation) -> dict:
-        """``x`` and ``validation_data`` for ``model.fit``: datasets that
-        shuffle with an explicit seed, by length where the network allows."""
-        batches = {
-            "batch_size": self.batch_size,
-            "n_outputs": len(model.outputs),
-            "by_length": self.architecture in PADDING_INVARIANT,
-            "seed": draw_seed(self._seeds),
-        }
-        data = {
-            "x": training_dataset(X, y, sample_weight, shuffle=self.shuffle, **batches)
-        }
-        if validation is not None:
-            data["validation_data"] = training_dataset(
-                *validation, *[None] * (3 - len(validation)), shuffle=False, **batches
+            self.mix_ = fitted_mix(
+                self.model_, validation, len(self.classes_), **self._predict_args()
             )
-        return data
 
-    def _fit_mix(self, validation) -> None:
-        """Weigh the channels to minimize the log-loss on the validation split.
-
-        Without one, or with fewer than two samples per class in it (too few
-        to weigh anything), the weights stay as they are (initially 1 and 1).
-        """
-        too_small = validation is not None and len(validation[1]) < 2 * len(
-            self.classes_
-        )
-        if validation is None or too_small:
-            if too_small:
-                _log.info(
-                    "kept the channel weights: the validation split holds %d "
-                    "samples for %d classes",
-                    len(validation[1]),
-                    len(self.classes_),
-                )
-            self.mix_ = self.model_.get_layer(OUTPUT).mix.numpy()
-            return
-        X, y = validation[0], validation[1]
-        weights = validation[2] if len(validation) > 2 else None
-        outputs = self._predict_model(training_model(self.model_), X)
-        logits = head_logits(self.model_, outputs)
-        self.mix_ = fit_mix(logits, class_codes(y), sample_weight=weights)
-        set_mix(self.model_, self.mix_)
-
-    def _predict_model(self, model, X, **predict_args):
-        """``model.predict`` on encoded ids, by length where the network allows."""
-        predict_args = {
+    def _predict_args(self, **predict_args) -> dict:
+        """Keyword arguments of :func:`skglove._training.predict`."""
+        return {
+            "by_length": self.architecture in PADDING_INVARIANT,
             "batch_size": self.batch_size,
             "verbose": self.verbose,
             **predict_args,
         }
-        if self.architecture not in PADDING_INVARIANT:
-            return model.predict(X, **predict_args)
-        return predict_by_length(model, X, **predict_args)
 
     def _predict_raw(self, X, **kwargs):
         match_dask_worker()
@@ -815,7 +658,7 @@ class GloveCNNClassifier(KerasClassifier):
                 f"This {type(self).__name__} instance is not fitted yet; call "
                 "'fit' before 'predict'"
             )
-        _check_keras_args(kwargs, "predict", "predict() argument ")
+        check_keras_args(kwargs, "predict", "predict() argument ")
         self._check_id_source(X)
         X, _ = self._validate_data(X=X)
         predict_args = route_params(
@@ -832,33 +675,24 @@ class GloveCNNClassifier(KerasClassifier):
             *kwargs.pop("callbacks", []),
         ]
         predict_args.update(kwargs)
-        return self._predict_model(
-            self.model_, self.feature_encoder_.transform(X), **predict_args
+        return predict(
+            self.model_,
+            self.feature_encoder_.transform(X),
+            **self._predict_args(**predict_args),
         )
 
     def _check_embedding_width(self):
-        """Refuse to train on a network whose embedding ``glove`` no longer fits.
+        """Refuse to train a network built for another GloVe dimension.
 
         A warm start, ``partial_fit`` or a loaded model keeps the network built
         at the first fit; if ``glove`` now names a source of another dimension,
         the ids would be read through the wrong table.
         """
-        try:
-            width = self.model_.get_layer("embedding").output_dim
-        except (AttributeError, ValueError):  # an architecture without one
-            return
-        if self.glove is None:
-            expected, source = self.embedding_dim or 50, "embedding_dim"
-        else:
-            expected = load_glove(self.glove).dim
-            source = f"the GloVe source {str(self.glove)!r}"
-        if width != expected:
-            raise ValueError(
-                f"the fitted network's embedding has dimension {width}, but "
-                f"{source} has dimension {expected}; the GloVe source changed "
-                "since fit. Fit from scratch (warm_start=False) or set glove "
-                "back to the source the model was trained with"
-            )
+        check_embedding_width(
+            self.model_,
+            self.get_params(),
+            None if self.glove is None else load_glove(self.glove).dim,
+        )
 
     @classmethod
     def _restore(
@@ -907,50 +741,9 @@ class GloveCNNClassifier(KerasClassifier):
         return clf
 
 
-def _check_routes(kwargs: dict) -> None:
-    """Refuse keywords that are neither parameters nor documented routes."""
-    valid = [
-        p
-        for p in inspect.signature(GloveCNNClassifier.__init__).parameters
-        if p not in ("self", "kwargs")
-    ]
-    check_keywords("GloveCNNClassifier()", kwargs, valid, _ROUTES)
-    for route in ("fit", "predict"):
-        args = {
-            k.split("__")[1]: v for k, v in kwargs.items() if k.startswith(f"{route}__")
-        }
-        _check_keras_args(args, route, f"routed parameter {route}__")
-
-
-def _check_keras_args(args: dict, method: str, label: str) -> None:
-    """Refuse ``keras.Model.<method>`` arguments a user may not set."""
-    accepted = _KERAS_ARGS[method]
-    for name in args:
-        if name == "validation_data" and method == "fit":
-            continue  # refused with its own message
-        if name not in accepted:
-            raise TypeError(
-                f"{label}{name!r} is not accepted: the classifier sets the "
-                f"other arguments of keras.Model.{method} itself, or Keras has "
-                f"no such argument; accepted: {', '.join(sorted(accepted))}"
-            )
-
-
-def _check_same_source(given: str | None, expected: str | None, what: str) -> None:
-    """Refuse ids from another id space than the one the classifier reads."""
-    if given is None or expected is None or given == expected:
-        return
-    made = (
-        "frequency ranks (a vectorizer with glove=None)"
-        if given == RANK_IDS
-        else f"the rows of a GloVe source with fingerprint {given[:12]}"
-    )
-    raise ValueError(
-        f"the id sequences are {made}, but the classifier reads them as rows of "
-        f"{what} (fingerprint {expected[:12]}): the vectorizer and the "
-        "classifier use different GloVe sources. Give both the same glove "
-        "(make_glove_pipeline does)"
-    )
+def _init_params() -> list[str]:
+    signature = inspect.signature(GloveCNNClassifier.__init__)
+    return [p for p in signature.parameters if p not in ("self", "kwargs")]
 
 
 def _history_key(key: str) -> str:
@@ -968,22 +761,3 @@ def _history_key(key: str) -> str:
         except ValueError:  # a custom metric
             pass
     return prefix + name
-
-
-def _log_fit(clf: GloveCNNClassifier, seconds: float) -> None:
-    """One INFO line: the data, the epochs run and the last scores."""
-    if not _log.isEnabledFor(logging.INFO):
-        return
-    history = clf.history_
-    last = ", ".join(f"{k} {v[-1]:.4f}" for k, v in history.items() if v)
-    _log.info(
-        "fitted a %r network on %d sequences of %d ids, %d classes: %d epoch(s) "
-        "in %.1f s; last epoch: %s",
-        clf.architecture,
-        clf.X_shape_[0],
-        clf.n_features_in_,
-        len(clf.classes_),
-        len(history.get("loss", [])),
-        seconds,
-        last,
-    )

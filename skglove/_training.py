@@ -1,13 +1,21 @@
-"""What a fit needs besides the estimator: seeds, the held-out split, targets.
+"""Training and prediction around the Keras model, without scikeras: seeds,
+the held-out split, the datasets, the trained heads and the channel mix.
 
 Nothing here touches a process-global generator: every seed is drawn from
 the estimator's own ``random_state`` and handed to the code that uses it.
 """
 
+import logging
+
 import keras
 import numpy as np
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
+
+from ._batching import predict_by_length, training_dataset
+from ._models import OUTPUT, fit_mix, head_logits, head_losses, set_mix, training_model
+
+_log = logging.getLogger(__name__)
 
 
 def seed_source(random_state) -> np.random.RandomState:
@@ -91,3 +99,92 @@ class RenameLogs(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self._rename(logs)
+
+
+def trained_heads(model: keras.Model, metrics) -> keras.Model:
+    """``model``, or a model of its layers that outputs each trained head too.
+
+    The combined output comes first, monitored with ``metrics`` but not
+    trained (loss weight 0); each head is trained against its own loss, on
+    the optimizer of ``model``.
+    """
+    heads = training_model(model)
+    if heads is model:
+        return model
+    combined = keras.Model(
+        heads.inputs, [model.output, *heads.outputs], name=heads.name
+    )
+    n_heads = len(heads.outputs)
+    combined.compile(
+        optimizer=model.optimizer,
+        loss=[model.loss, *head_losses(model, model.loss)],
+        loss_weights=[0.0] + [1.0] * n_heads,
+        metrics=[metrics] + [None] * n_heads,
+    )
+    return combined
+
+
+def fit_data(X, y, sample_weight, validation, **batches) -> dict:
+    """``x`` and ``validation_data`` for ``keras.Model.fit``, as datasets.
+
+    ``batches`` go to :func:`training_dataset` (``batch_size``, ``n_outputs``,
+    ``by_length``, ``seed``); only the training data is shuffled, and only
+    if ``batches["shuffle"]``.
+    """
+    shuffle = batches.pop("shuffle")
+    data = {"x": training_dataset(X, y, sample_weight, shuffle=shuffle, **batches)}
+    if validation is not None:
+        data["validation_data"] = training_dataset(
+            *validation, *[None] * (3 - len(validation)), shuffle=False, **batches
+        )
+    return data
+
+
+def predict(model: keras.Model, X, *, by_length: bool, **predict_args):
+    """``model.predict`` on encoded ids, by length where the network allows."""
+    if by_length:
+        return predict_by_length(model, X, **predict_args)
+    return model.predict(X, **predict_args)
+
+
+def fitted_mix(model: keras.Model, validation, n_classes: int, **predict_args):
+    """Set and return the channel weights with the lowest validation log-loss.
+
+    Without a validation split, or with fewer than two samples per class in
+    it (too few to weigh anything), the weights stay as they are (initially
+    1 and 1).
+    """
+    if validation is None or len(validation[1]) < 2 * n_classes:
+        if validation is not None:
+            _log.info(
+                "kept the channel weights: the validation split holds %d "
+                "samples for %d classes",
+                len(validation[1]),
+                n_classes,
+            )
+        return model.get_layer(OUTPUT).mix.numpy()
+    X, y = validation[0], validation[1]
+    weights = validation[2] if len(validation) > 2 else None
+    outputs = predict(training_model(model), X, **predict_args)
+    mix = fit_mix(head_logits(model, outputs), class_codes(y), sample_weight=weights)
+    set_mix(model, mix)
+    return mix
+
+
+def log_fit(clf, seconds: float) -> None:
+    """One INFO line: the data, the epochs run and the last scores."""
+    if not _log.isEnabledFor(logging.INFO):
+        return
+    history = clf.history_
+    last = ", ".join(f"{k} {v[-1]:.4f}" for k, v in history.items() if v)
+    _log.info(
+        "fitted a %r network on %d sequences of %d ids, %d classes: %d epoch(s) "
+        "in %.1f s; last epoch: %s",
+        clf.architecture,
+        clf.X_shape_[0],
+        clf.n_features_in_,
+        len(clf.classes_),
+        len(history.get("loss", [])),
+        seconds,
+        last,
+    )

@@ -114,6 +114,16 @@ TINY_MAX_LEN = 30
 #: The blog network at TINY_MAX_LEN needs pooling smaller than the blog's 5.
 TINY_BLOG = dict(architecture="blog", pool_size=2)
 
+
+def tiny_pipeline(glove, random_state=0, **params):
+    """make_glove_pipeline with TINY_NET at TINY_MAX_LEN; ``params`` override."""
+    from skglove import make_glove_pipeline
+
+    return make_glove_pipeline(
+        glove, max_len=TINY_MAX_LEN, random_state=random_state, **{**TINY_NET, **params}
+    )
+
+
 _DEFAULT_REAL_ARCHIVE = (
     Path(__file__).resolve().parents[1]
     / ".."

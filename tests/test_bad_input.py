@@ -17,10 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import TINY_MAX_LEN, TINY_NET, write_glove_txt
+from conftest import TINY_MAX_LEN, tiny_pipeline, write_glove_txt
 
 import skglove
-from skglove import make_glove_pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 N_POSTS = 90  # make_posts() with its defaults
@@ -153,15 +152,9 @@ ERROR_CASES = [
 DIMENSION_MESSAGE = "the fitted network's embedding has dimension 8, but the GloVe"
 
 
-def _pipeline(glove, **params):
-    return make_glove_pipeline(
-        glove, max_len=TINY_MAX_LEN, random_state=0, **{**TINY_NET, **params}
-    )
-
-
 @pytest.fixture(scope="module")
 def fitted(tiny_glove, posts):
-    return _pipeline(tiny_glove).fit(*posts)
+    return tiny_pipeline(tiny_glove).fit(*posts)
 
 
 @pytest.fixture
@@ -191,7 +184,7 @@ def test_error_cases(case, tiny_glove, fitted, posts):
     y = labels if case.y is None else case.y
     with pytest.raises(case.error, match=re.escape(case.message)) as excinfo:
         if case.stage == "fit":
-            _pipeline(tiny_glove).fit(X, y)
+            tiny_pipeline(tiny_glove).fit(X, y)
         else:
             fitted.predict(X)
     _assert_not_from_keras(excinfo)
@@ -202,9 +195,9 @@ def test_generator_and_series_work_like_lists(tiny_glove, fitted, posts):
     # everywhere in scikit-learn. Same seed, same data: the same model.
     docs, labels = posts
     expected = fitted.predict_proba(docs)
-    by_generator = _pipeline(tiny_glove).fit((d for d in docs), list(labels))
+    by_generator = tiny_pipeline(tiny_glove).fit((d for d in docs), list(labels))
     np.testing.assert_array_equal(by_generator.predict_proba(iter(docs)), expected)
-    by_series = _pipeline(tiny_glove).fit(
+    by_series = tiny_pipeline(tiny_glove).fit(
         pd.Series(docs, index=np.arange(len(docs))[::-1]),
         pd.Series(labels, index=np.arange(len(docs)) + 1000),
     )
@@ -269,7 +262,7 @@ def test_integer_sample_weight_with_class_weight_is_not_modified(tiny_glove, pos
     # and integer weights work.
     docs, labels = posts
     weights = np.arange(len(docs)) % 3 + 1
-    _pipeline(tiny_glove, class_weight="balanced", epochs=1).fit(
+    tiny_pipeline(tiny_glove, class_weight="balanced", epochs=1).fit(
         docs, labels, glovecnnclassifier__sample_weight=weights
     )
     np.testing.assert_array_equal(weights, np.arange(len(docs)) % 3 + 1)
@@ -279,7 +272,7 @@ def test_validation_split_on_few_samples(tiny_glove, posts):
     # 10% of 12 samples cannot hold each of 3 classes: the hold-out is then
     # shuffled without stratification instead of failing in train_test_split.
     docs, labels = posts
-    pipe = _pipeline(tiny_glove, validation_split=0.1, epochs=1).fit(
+    pipe = tiny_pipeline(tiny_glove, validation_split=0.1, epochs=1).fit(
         docs[:12], labels[:12]
     )
     assert len(pipe[-1].history_["val_loss"]) == 1

@@ -5,22 +5,16 @@ the id space of its input (issue 12, items 3 to 7 and 11)."""
 import keras
 import numpy as np
 import pytest
-from conftest import TINY_BLOG, TINY_MAX_LEN, TINY_NET, write_glove_txt
+from conftest import TINY_BLOG, TINY_MAX_LEN, TINY_NET, tiny_pipeline, write_glove_txt
 from sklearn.base import clone
 
 from skglove import GloveCNNClassifier, GloveSequenceVectorizer, make_glove_pipeline
 from skglove.glove import load_glove
 
 
-def _pipeline(glove, **params):
-    return make_glove_pipeline(
-        glove, max_len=TINY_MAX_LEN, random_state=0, **{**TINY_NET, **params}
-    )
-
-
 @pytest.fixture(scope="module")
 def fitted(tiny_glove, posts):
-    return _pipeline(tiny_glove).fit(*posts)
+    return tiny_pipeline(tiny_glove).fit(*posts)
 
 
 @pytest.fixture
@@ -69,7 +63,7 @@ def test_routes_survive_clone_and_set_params():
 
 
 def test_optimizer_and_loss_routes_reach_keras(tiny_glove, posts):
-    pipe = _pipeline(
+    pipe = tiny_pipeline(
         tiny_glove,
         optimizer="sgd",
         learning_rate=None,
@@ -86,7 +80,7 @@ def test_optimizer_and_loss_routes_reach_keras(tiny_glove, posts):
 def test_fit_route_and_fit_arguments_reach_keras(tiny_glove, posts, keras_calls):
     seen = []
     callback = keras.callbacks.LambdaCallback(on_epoch_end=lambda *_: seen.append(1))
-    pipe = _pipeline(tiny_glove, fit__validation_freq=2, validation_split=0.2)
+    pipe = tiny_pipeline(tiny_glove, fit__validation_freq=2, validation_split=0.2)
     pipe.fit(*posts, glovecnnclassifier__callbacks=[callback])
     (call,) = keras_calls["fit"]
     assert call["validation_freq"] == 2
@@ -97,7 +91,7 @@ def test_fit_route_and_fit_arguments_reach_keras(tiny_glove, posts, keras_calls)
 
 
 def test_callbacks_route_builds_the_callbacks(tiny_glove, posts, keras_calls):
-    _pipeline(
+    tiny_pipeline(
         tiny_glove,
         callbacks=[keras.callbacks.EarlyStopping],
         callbacks__monitor="loss",
@@ -116,7 +110,7 @@ def test_callbacks_route_builds_the_callbacks(tiny_glove, posts, keras_calls):
 @pytest.mark.parametrize("architecture", ["kim", "blog"])
 def test_predict_arguments_reach_keras(tiny_glove, posts, keras_calls, architecture):
     params = TINY_BLOG if architecture == "blog" else {}
-    pipe = _pipeline(tiny_glove, predict__verbose=0, **params).fit(*posts)
+    pipe = tiny_pipeline(tiny_glove, predict__verbose=0, **params).fit(*posts)
     keras_calls["predict"].clear()
     batches = []
     callback = keras.callbacks.LambdaCallback(
@@ -246,11 +240,11 @@ def test_parameters_an_architecture_ignores_are_refused(
     tiny_glove, posts, params, match
 ):
     with pytest.raises(ValueError, match=match):
-        _pipeline(tiny_glove, **params).fit(*posts)
+        tiny_pipeline(tiny_glove, **params).fit(*posts)
 
 
 def test_embedding_dim_equal_to_the_glove_dimension_is_accepted(tiny_glove, posts):
-    _pipeline(tiny_glove, embedding_dim=8, epochs=1).fit(*posts)
+    tiny_pipeline(tiny_glove, embedding_dim=8, epochs=1).fit(*posts)
 
 
 # Item 11: repr.

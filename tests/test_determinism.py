@@ -16,14 +16,14 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import TINY_BLOG, TINY_MAX_LEN, TINY_NET
+from conftest import TINY_BLOG, TINY_MAX_LEN, TINY_NET, tiny_pipeline
 from keras.src.backend.common import global_state
 from keras.src.random.seed_generator import GLOBAL_SEED_GENERATOR
 from keras.src.utils.rng_utils import GLOBAL_RANDOM_SEED
 from tensorflow.python.eager import context as tf_context
 from tensorflow.python.framework import config as tf_config
 
-from skglove import GloveCNNClassifier, make_glove_pipeline
+from skglove import GloveCNNClassifier
 
 TESTS = Path(__file__).resolve().parent
 
@@ -44,19 +44,13 @@ sys.stdout.write(pipe.predict_proba(docs).tobytes().hex())
 _RANDOM_NET = {**TINY_NET, "dropout": 0.5, "validation_split": 0.2}
 
 
-def _pipeline(glove, random_state=0, **params):
-    return make_glove_pipeline(
-        glove, max_len=TINY_MAX_LEN, random_state=random_state, **{**TINY_NET, **params}
-    )
-
-
 @pytest.fixture(scope="module")
 def proba(tiny_glove, posts):
-    return _pipeline(tiny_glove).fit(*posts).predict_proba(posts[0])
+    return tiny_pipeline(tiny_glove).fit(*posts).predict_proba(posts[0])
 
 
 def test_same_seed_same_pipeline_in_one_process(tiny_glove, posts, proba):
-    again = _pipeline(tiny_glove).fit(*posts)
+    again = tiny_pipeline(tiny_glove).fit(*posts)
     np.testing.assert_array_equal(again.predict_proba(posts[0]), proba)
 
 
@@ -81,11 +75,11 @@ def test_same_seed_same_bits_in_two_fresh_processes(tiny_glove, proba):
 @pytest.mark.parametrize("architecture", ["kim", "blog"])
 def test_same_seed_same_bits_in_concurrent_threads(tiny_glove, posts, architecture):
     params = {**_RANDOM_NET, **(TINY_BLOG if architecture == "blog" else {})}
-    serial = _pipeline(tiny_glove, **params).fit(*posts).predict_proba(posts[0])
+    serial = tiny_pipeline(tiny_glove, **params).fit(*posts).predict_proba(posts[0])
     start = threading.Barrier(2)
 
     def fit(seed):
-        pipe = _pipeline(tiny_glove, random_state=seed, **params)
+        pipe = tiny_pipeline(tiny_glove, random_state=seed, **params)
         start.wait()  # both fits run at the same time
         return pipe.fit(*posts).predict_proba(posts[0])
 
@@ -99,7 +93,7 @@ def test_tensorflow_global_seed_does_not_matter(tiny_glove, posts):
     def fit(global_seed):
         tf.random.set_seed(global_seed)
         try:
-            pipe = _pipeline(tiny_glove, **_RANDOM_NET).fit(*posts)
+            pipe = tiny_pipeline(tiny_glove, **_RANDOM_NET).fit(*posts)
         finally:
             tf.random.set_seed(None)
         return pipe.predict_proba(posts[0])
@@ -109,7 +103,7 @@ def test_tensorflow_global_seed_does_not_matter(tiny_glove, posts):
 
 def test_no_seed_is_not_deterministic(tiny_glove, posts):
     first, second = (
-        _pipeline(tiny_glove, random_state=None).fit(*posts).predict_proba(posts[0])
+        tiny_pipeline(tiny_glove, random_state=None).fit(*posts).predict_proba(posts[0])
         for _ in range(2)
     )
     assert not np.array_equal(first, second)

@@ -5,7 +5,7 @@ import io
 import joblib
 import numpy as np
 import pytest
-from conftest import TINY_MAX_LEN, TINY_NET, make_posts
+from conftest import TINY_MAX_LEN, TINY_NET, make_posts, tiny_pipeline
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import Pipeline
@@ -13,15 +13,9 @@ from sklearn.pipeline import Pipeline
 from skglove import GloveCNNClassifier, GloveSequenceVectorizer, make_glove_pipeline
 
 
-def _tiny_pipeline(glove, **params):
-    return make_glove_pipeline(
-        glove, max_len=TINY_MAX_LEN, random_state=0, **{**TINY_NET, **params}
-    )
-
-
 @pytest.fixture(scope="module")
 def fitted_pipeline(tiny_glove, posts):
-    return _tiny_pipeline(tiny_glove).fit(*posts)
+    return tiny_pipeline(tiny_glove).fit(*posts)
 
 
 def test_make_glove_pipeline_steps_and_routing(tiny_glove):
@@ -84,14 +78,14 @@ def test_default_pipeline_pickle_holds_only_kept_rows(posts):
 
 
 def test_cross_val_score(tiny_glove, posts):
-    scores = cross_val_score(_tiny_pipeline(tiny_glove), *posts, cv=3)
+    scores = cross_val_score(tiny_pipeline(tiny_glove), *posts, cv=3)
     assert scores.shape == (3,)
     assert np.all((scores >= 0) & (scores <= 1))
 
 
 def test_grid_search_over_both_steps(tiny_glove, posts):
     search = GridSearchCV(
-        _tiny_pipeline(tiny_glove),
+        tiny_pipeline(tiny_glove),
         {
             "glovesequencevectorizer__max_len": [TINY_MAX_LEN, 40],
             "glovecnnclassifier__filters": [2, 4],
@@ -123,7 +117,7 @@ def test_clone_gives_an_unfitted_equal_pipeline(fitted_pipeline, posts):
 def test_generalizes_to_new_posts(tiny_glove):
     train = make_posts(n_per_class=40, seed=0)
     test = make_posts(n_per_class=10, seed=5)
-    pipe = _tiny_pipeline(tiny_glove, epochs=25, filters=16).fit(*train)
+    pipe = tiny_pipeline(tiny_glove, epochs=25, filters=16).fit(*train)
     assert pipe.score(*test) > 0.8
 
 
@@ -145,4 +139,4 @@ def test_bad_documents_at_predict(fitted_pipeline, bad, error, match):
 def test_mismatched_lengths(tiny_glove, posts):
     docs, labels = posts
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
-        _tiny_pipeline(tiny_glove).fit(docs, labels[:-1])
+        tiny_pipeline(tiny_glove).fit(docs, labels[:-1])

@@ -1,0 +1,208 @@
+"""What the classifier's parameters may be, beyond each one's type.
+
+``_parameter_constraints`` checks each parameter alone; these check the
+routed keywords, the ``keras.Model.fit`` and ``predict`` arguments a user may
+pass, the parameters that only one architecture uses, and the id space of
+the input. Each refusal names the parameter and says what to do instead.
+"""
+
+from numbers import Integral
+
+import numpy as np
+
+from ._ids import FIRST_WORD_ID, RANK_IDS, IdTable, glove_row
+from ._validation import check_keywords
+
+#: The scikeras routes the classifier honours: ``<prefix>__<name>=value``.
+ROUTES = ("optimizer", "loss", "callbacks", "fit", "predict")
+
+# The keras.Model.fit and predict arguments a user may set; the classifier
+# sets the others (batch_size, epochs, shuffle, ...) itself.
+_KERAS_ARGS = {
+    "fit": frozenset(
+        {"verbose", "callbacks", "steps_per_epoch", "validation_steps"}
+        | {"validation_batch_size", "validation_freq"}
+    ),
+    "predict": frozenset({"batch_size", "verbose", "callbacks"}),
+}
+
+#: Each architecture's value for the parameters only some use, when None.
+ARCHITECTURE_DEFAULTS = {
+    "pool_size": {"blog": 5},
+    "mean_pooling": {"kim": True, "blog": False},
+}
+
+#: The width of an embedding learned from scratch, when ``embedding_dim=None``.
+DEFAULT_EMBEDDING_DIM = 50
+
+# Classifier parameters that build_network takes as they are.
+_NETWORK_PARAMS = ("trainable_dim", "filters", "kernel_size", "dense_units", "dropout")
+
+#: ``train_missing`` learns vectors only for words in this many documents.
+# Words seen in one training document only would learn a row from a single
+# example; they cost an epoch-time share and rarely generalise.
+_MIN_DF_TO_LEARN = 2
+
+
+def check_routes(owner: str, kwargs: dict, valid) -> None:
+    """Refuse keywords that are neither parameters nor documented routes."""
+    check_keywords(owner, kwargs, valid, ROUTES)
+    for route in ("fit", "predict"):
+        args = {
+            k.split("__")[1]: v for k, v in kwargs.items() if k.startswith(f"{route}__")
+        }
+        check_keras_args(args, route, f"routed parameter {route}__")
+
+
+def check_keras_args(args: dict, method: str, label: str) -> None:
+    """Refuse ``keras.Model.<method>`` arguments a user may not set."""
+    accepted = _KERAS_ARGS[method]
+    if method == "fit" and "validation_data" in args:
+        raise ValueError(
+            "validation_data is not supported: the classifier holds out "
+            "its own validation data; set validation_split instead"
+        )
+    for name in args:
+        if name not in accepted:
+            raise TypeError(
+                f"{label}{name!r} is not accepted: the classifier sets the "
+                f"other arguments of keras.Model.{method} itself, or Keras has "
+                f"no such argument; accepted: {', '.join(sorted(accepted))}"
+            )
+
+
+def check_combinations(params: dict, glove_dim: int | None, owner: str) -> None:
+    """Refuse parameter values that the others make meaningless.
+
+    ``glove_dim`` is the GloVe source's dimension, None without one.
+    """
+    kernel_size = params["kernel_size"]
+    if isinstance(kernel_size, tuple | list) and not (
+        kernel_size and all(isinstance(k, Integral) and k >= 1 for k in kernel_size)
+    ):
+        raise ValueError(
+            f"The 'kernel_size' parameter of {owner} must be a positive int "
+            f"or a tuple of them. Got {kernel_size!r} instead."
+        )
+    if params["early_stopping"] and not params["validation_split"]:
+        raise ValueError(
+            "early_stopping=True needs a validation set: set "
+            "validation_split to a fraction such as 0.1"
+        )
+    architecture = params["architecture"]
+    for param, defaults in ARCHITECTURE_DEFAULTS.items():
+        value = params[param]
+        if value is not None and value is not False and architecture not in defaults:
+            users = " or ".join(repr(a) for a in defaults)
+            raise ValueError(
+                f"{param}={value!r} is used by architecture {users} only, "
+                f"not by architecture={architecture!r}; leave it None"
+            )
+        if value is True and defaults.get(architecture) is False:
+            raise ValueError(
+                f"{param}=True is not available for architecture="
+                f"{architecture!r}; leave it None"
+            )
+    embedding_dim = params["embedding_dim"]
+    if glove_dim is not None and embedding_dim not in (None, glove_dim):
+        raise ValueError(
+            f"embedding_dim={embedding_dim} is the width of an embedding "
+            f"learned from scratch (glove=None); the GloVe source has dimension "
+            f"{glove_dim}. Leave embedding_dim None"
+        )
+
+
+def architecture_param(params: dict, name: str):
+    """A parameter's value, or its architecture's default if it is None."""
+    value = params[name]
+    return (
+        ARCHITECTURE_DEFAULTS[name][params["architecture"]] if value is None else value
+    )
+
+
+def check_same_source(given: str | None, expected: str | None, what: str) -> None:
+    """Refuse ids from another id space than the one the classifier reads."""
+    if given is None or expected is None or given == expected:
+        return
+    made = (
+        "frequency ranks (a vectorizer with glove=None)"
+        if given == RANK_IDS
+        else f"the rows of a GloVe source with fingerprint {given[:12]}"
+    )
+    raise ValueError(
+        f"the id sequences are {made}, but the classifier reads them as rows of "
+        f"{what} (fingerprint {expected[:12]}): the vectorizer and the "
+        "classifier use different GloVe sources. Give both the same glove "
+        "(make_glove_pipeline does)"
+    )
+
+
+def network_arguments(params: dict, table: IdTable, glove) -> dict:
+    """The keywords of ``build_network`` besides the shapes and the seed.
+
+    ``table`` is the fitted id table and ``glove`` the GloVe source (None to
+    learn an embedding from scratch).
+    """
+    if glove is None:
+        embedding = {"embedding_dim": params["embedding_dim"] or DEFAULT_EMBEDDING_DIM}
+    else:
+        # Rows past GloVe's are kept words that GloVe lacks. A vector learned
+        # from one document would only memorize it: the lexical channel knows
+        # such a word already.
+        learnable = table.missing_rows(len(glove)) & (table.df_ >= _MIN_DF_TO_LEARN)
+        embedding = {
+            "embedding_dim": glove.dim,
+            "weights": table.embedding_matrix(glove.vectors),
+            "trainable_rows": learnable if params["train_missing"] else None,
+        }
+    idf = table.idf()
+    if params["architecture"] == "blog":
+        embedding["pool_size"] = architecture_param(params, "pool_size")
+    elif architecture_param(params, "mean_pooling"):
+        embedding["mean_idf"] = idf
+    lexical = None
+    if params["lexical"]:
+        seen = FIRST_WORD_ID + table.n_seen_
+        # Words not seen at fit carry no lexical evidence, as in TfidfVectorizer.
+        lexical = {"n_words": seen, "idf": np.where(np.arange(len(idf)) < seen, idf, 0)}
+    return {
+        "lexical": lexical,
+        "n_ids": table.n_rows,
+        **{name: params[name] for name in _NETWORK_PARAMS},
+        **embedding,
+    }
+
+
+def check_embedding_width(model, params: dict, glove_dim: int | None) -> None:
+    """Refuse a fitted network whose embedding width the GloVe source lacks."""
+    try:
+        width = model.get_layer("embedding").output_dim
+    except (AttributeError, ValueError):  # an architecture without one
+        return
+    if glove_dim is None:
+        expected = params["embedding_dim"] or DEFAULT_EMBEDDING_DIM
+        source = "embedding_dim"
+    else:
+        expected, source = glove_dim, f"the GloVe source {str(params['glove'])!r}"
+    if width != expected:
+        raise ValueError(
+            f"the fitted network's embedding has dimension {width}, but "
+            f"{source} has dimension {expected}; the GloVe source changed "
+            "since fit. Fit from scratch (warm_start=False) or set glove "
+            "back to the source the model was trained with"
+        )
+
+
+def check_table_covers(table: IdTable, X, n_glove_rows: int) -> None:
+    """Refuse a ``partial_fit`` batch whose GloVe words ``table`` has no row for."""
+    unknown = table.unknown(X)
+    unknown = unknown[glove_row(unknown) < n_glove_rows]
+    if len(unknown):
+        raise ValueError(
+            f"partial_fit got {len(unknown)} GloVe word(s) (ids "
+            f"{unknown[:5].tolist()}...) that the embedding table built at "
+            "the first call has no row for; it cannot grow, and they would "
+            "train as unknown words. Set unseen_glove_words to the GloVe "
+            "source's size to hold every row, or make the first batch "
+            "hold the vocabulary"
+        )

@@ -1,0 +1,59 @@
+"""The id contract: ids of GloVe rows and missing words, named id spaces,
+and the compaction of ids into a small table."""
+
+import pickle
+
+import numpy as np
+
+from skglove._ids import (
+    FIRST_WORD_ID,
+    OOV,
+    PAD,
+    IdSequences,
+    IdTable,
+    glove_id,
+    glove_row,
+    id_source,
+    missing_word_id,
+)
+
+
+def test_ids_of_rows_and_missing_words():
+    assert (PAD, OOV, FIRST_WORD_ID) == (0, 1, 2)
+    assert glove_id(0) == FIRST_WORD_ID and glove_row(glove_id(7)) == 7
+    # The first word GloVe lacks comes right after its last row.
+    assert missing_word_id(10, 0) == glove_id(10)
+
+
+def test_id_sequences_keep_their_source_through_slices_copies_and_pickle():
+    X = IdSequences(np.arange(6, dtype=np.int32).reshape(2, 3), "abc")
+    for view in (X[:1], X.copy(), X[[1, 0]], pickle.loads(pickle.dumps(X))):
+        assert id_source(view) == "abc"
+    assert id_source(np.asarray(X)) is None
+    assert type(np.asarray(X)) is np.ndarray
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(X)), X)
+
+
+def test_id_table_rows_unknown_ids_and_idf():
+    table = IdTable(extra_ids=[9, 20]).fit(np.array([[0, 5, 9], [0, 0, 5]]))
+    np.testing.assert_array_equal(table.ids_, [5, 9, 20])
+    assert table.n_seen_ == 2 and table.n_rows == 5
+    np.testing.assert_array_equal(
+        table.transform([[0, 1, 5, 7, 9, 20]]), [[0, 1, 2, 1, 3, 4]]
+    )
+    np.testing.assert_array_equal(table.unknown([[0, 1, 5, 7, 30]]), [7, 30])
+    np.testing.assert_array_equal(table.df_, [2, 0, 2, 1, 0])
+    idf = table.idf()
+    assert idf[PAD] == idf[OOV] == 0 and idf[2] < idf[3] < idf[4]
+
+
+def test_embedding_matrix_and_missing_rows():
+    vectors = np.arange(12, dtype=np.float32).reshape(4, 3)  # a GloVe of 4 rows
+    table = IdTable().restore(np.array([glove_id(2), glove_id(0), glove_id(4)]), 3)
+    matrix = table.embedding_matrix(vectors)
+    np.testing.assert_array_equal(matrix[:2], 0)
+    np.testing.assert_array_equal(matrix[2:4], vectors[[2, 0]])
+    np.testing.assert_array_equal(matrix[4], 0)  # a word GloVe lacks
+    np.testing.assert_array_equal(
+        table.missing_rows(len(vectors)), [False, False, False, False, True]
+    )
