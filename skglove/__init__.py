@@ -9,6 +9,14 @@ and :func:`load` do.
 import logging
 from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # for type checkers and the API docs; not run
+    from ._classifier import GloveCNNClassifier
+    from ._persistence import load, save
+    from ._pipeline import BLOG_PARAMS, make_glove_pipeline
+    from ._vectorizer import KERAS_FILTERS, GloveSequenceVectorizer
+    from .glove import GloveVectors, load_glove, register_glove
 
 try:
     __version__ = version("skglove")

@@ -31,7 +31,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._archive import is_hdf5, read_archive, write_archive
 from ._json_values import decode, dump_json, encode, encode_params, field, parse_json
 from ._keras_file import load_network, network_bytes
-from ._state import (
+from ._saved_state import (
     classifier_from_state,
     classifier_state,
     vectorizer_from_state,
@@ -120,7 +120,6 @@ def save(
     ...     max_len=20,
     ...     filters=4,
     ...     kernel_size=2,
-    ...     pool_size=2,
     ...     dense_units=4,
     ...     epochs=1,
     ...     random_state=0,

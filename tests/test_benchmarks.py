@@ -88,6 +88,17 @@ def test_bench_vectorizer_smoke(benchmarks_on_path, synthetic_archive):
     assert ratio > 0
 
 
+def test_bench_import_smoke(benchmarks_on_path):
+    import bench_import
+
+    rows = {
+        row["command"]: row["imports"] for row in bench_import.main(["--runs", "1"])
+    }
+    assert rows["python -m skglove --help"] == "-"
+    assert rows["import skglove"] == "-"
+    assert "tensorflow" in rows["import skglove; GloveCNNClassifier"]
+
+
 def test_bench_dask_search_smoke(benchmarks_on_path, tmp_path):
     pytest.importorskip("distributed")
     import bench_dask_search

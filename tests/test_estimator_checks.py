@@ -31,7 +31,6 @@ FAST_CLASSIFIER = GloveCNNClassifier(
     embedding_dim=2,
     filters=2,
     kernel_size=1,
-    pool_size=1,
     epochs=1,
     batch_size=32,
     random_state=0,
