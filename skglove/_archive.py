@@ -35,8 +35,9 @@ __all__ = [
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 #: The largest ratio of inflated to compressed size a member may have once it
 #: is over :data:`RATIO_FREE_BYTES`. JSON deflates about 5:1 and float weights
-#: hardly at all, while a run of zeros deflates about 1000:1.
-MAX_RATIO = 200
+#: hardly at all, while a run of zeros deflates about 1000:1; so a member may
+#: cost at most 50 times its size in the file.
+MAX_RATIO = 50
 #: Members up to this size are never refused for their ratio: tiny, very
 #: regular files (a config of defaults) deflate well and harm nobody.
 RATIO_FREE_BYTES = 8 << 20

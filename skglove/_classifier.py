@@ -188,8 +188,11 @@ class GloveCNNClassifier(KerasClassifier):
         given by class), and ``fit__`` and ``predict__`` (arguments of
         ``keras.Model.fit`` and ``keras.Model.predict``, such as
         ``predict__verbose=1``; not those the classifier sets itself, such
-        as ``batch_size`` or ``epochs``). Any other keyword is a
-        ``TypeError``.
+        as ``batch_size`` or ``epochs``). ``loss__`` needs ``loss`` given
+        as a class, and ``optimizer__learning_rate`` needs
+        ``learning_rate=None``. Any other keyword is stored, as scikit-learn
+        asks of ``__init__``, and ``fit`` raises a ``TypeError`` that names
+        it and the closest valid names; ``set_params`` refuses it at once.
 
     Attributes
     ----------
@@ -258,6 +261,10 @@ class GloveCNNClassifier(KerasClassifier):
         "embedding_dim": [Interval(Integral, 1, None, closed="left"), None],
         "train_missing": ["boolean"],
         "trainable_dim": [Interval(Integral, 0, None, closed="left")],
+        "optimizer": [str, type, keras.optimizers.Optimizer],
+        "loss": [str, type, callable],
+        "metrics": [list, None],
+        "callbacks": [list, dict, keras.callbacks.Callback, type, None],
         "learning_rate": [Interval(Real, 0, None, closed="neither"), None],
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -333,9 +340,10 @@ class GloveCNNClassifier(KerasClassifier):
         self.callbacks = callbacks
         self.shuffle = shuffle
         self.warm_start = warm_start
+        # Stored unchecked, as scikit-learn asks of __init__; fit refuses
+        # the names that are neither parameters nor documented routes.
+        vars(self).update(kwargs)
         if kwargs:
-            check_routes(type(self).__name__ + "()", kwargs, _init_params())
-            vars(self).update(kwargs)
             self._user_params = set(kwargs)
 
     def __sklearn_tags__(self):
@@ -400,19 +408,17 @@ class GloveCNNClassifier(KerasClassifier):
         self : GloveCNNClassifier
             The fitted classifier.
         """
-        self._check_params(y, kwargs)
+        continuing = self.warm_start and getattr(self, "initialized_", False)
+        source = self._check_training_input(X, y, kwargs, continuing)
         classes = getattr(self, "classes_", None)
-        if self.warm_start and getattr(self, "initialized_", False):
-            self._check_embedding_width()
-        source = self._glove_source(X)
         try:
             self._train(super().fit, X, y, sample_weight=sample_weight, **kwargs)
-        except BaseException:
-            # scikeras clears classes_ before it refits; a refit that fails
-            # early must not leave the previous model without its classes.
+        finally:
+            # scikeras clears classes_ before it fits, and sets it again only
+            # when it builds a new network: a warm start, or a refit that
+            # fails early, keeps the classes of the network it has.
             if getattr(self, "classes_", None) is None and classes is not None:
                 self.classes_ = classes
-            raise
         self._id_source = source
         return self
 
@@ -447,13 +453,8 @@ class GloveCNNClassifier(KerasClassifier):
         self : GloveCNNClassifier
             The classifier.
         """
-        self._check_params(y, kwargs)
-        if getattr(self, "initialized_", False):
-            self._check_embedding_width()
-        source = self._glove_source(X)
-        if getattr(self, "initialized_", False):
-            self._check_id_source(X)
-            self._check_table_covers(X)
+        continuing = getattr(self, "initialized_", False)
+        source = self._check_training_input(X, y, kwargs, continuing)
         self._train(
             super().partial_fit,
             X,
@@ -499,30 +500,52 @@ class GloveCNNClassifier(KerasClassifier):
                 f"{type(self).__name__} requires y to be passed, but the target "
                 "y is None"
             )
+        routed = getattr(self, "_user_params", ())
+        check_routes(
+            f"{type(self).__name__}()",
+            {k: getattr(self, k) for k in routed},
+            _init_params(),
+        )
         glove_dim = None if self.glove is None else load_glove(self.glove).dim
         check_combinations(self.get_params(), glove_dim, type(self).__name__)
         check_keras_args(fit_kwargs, "fit", "fit() argument ")
 
-    def _glove_source(self, X) -> str | None:
-        """The fingerprint of the id space this classifier reads, after
-        checking that ``X`` (if it names one) is in it."""
-        if self.glove is None:
-            return None
+    def _check_training_input(self, X, y, fit_kwargs, continuing: bool):
+        """Check the parameters and, when training goes on from the fitted
+        network, that it can read ``X``; return the id space ``X`` is in."""
+        self._check_params(y, fit_kwargs)
+        if continuing:
+            self._check_embedding_width()
+            self._check_same_glove_as_fit()
+            self._check_id_source(X)
+            self._check_table_covers(X)
+        if self.glove is None:  # an embedding learned for whatever ids X holds
+            return id_source(X)
         expected = load_glove(self.glove).fingerprint
-        check_same_source(
-            id_source(X), expected, f"the GloVe source {str(self.glove)!r}"
-        )
+        check_same_source(id_source(X), expected, f"glove={str(self.glove)!r}")
         return expected
+
+    def _check_same_glove_as_fit(self) -> None:
+        fitted = getattr(self, "_id_source", None)
+        if self.glove is not None and fitted is not None:
+            current = load_glove(self.glove).fingerprint
+            if current != fitted:
+                raise ValueError(
+                    f"the GloVe source {str(self.glove)!r} is not the one the "
+                    "fitted network's table was built from (another file, or "
+                    "another word order); fit from scratch (warm_start=False) "
+                    "or set glove back to the source the model was trained with"
+                )
 
     def _check_id_source(self, X) -> None:
         check_same_source(
-            id_source(X), getattr(self, "_id_source", None), "the GloVe source of fit"
+            id_source(X), getattr(self, "_id_source", None), "it was fitted"
         )
 
     def _check_table_covers(self, X) -> None:
-        if self.glove is not None:
-            X = check_ids(X, type(self).__name__)
-            check_table_covers(self.feature_encoder_, X, len(load_glove(self.glove)))
+        X = check_ids(X, type(self).__name__)
+        n_glove_rows = None if self.glove is None else len(load_glove(self.glove))
+        check_table_covers(self.feature_encoder_, X, n_glove_rows)
 
     def _initialize(self, X, y=None):
         # As scikeras', but the seeds come from random_state explicitly:
@@ -639,7 +662,7 @@ class GloveCNNClassifier(KerasClassifier):
         self.mix_ = None
         if len(model.outputs) > 1:
             self.mix_ = fitted_mix(
-                self.model_, validation, len(self.classes_), **self._predict_args()
+                self.model_, validation, self.n_classes_, **self._predict_args()
             )
 
     def _predict_args(self, **predict_args) -> dict:

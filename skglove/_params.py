@@ -6,8 +6,10 @@ pass, the parameters that only one architecture uses, and the id space of
 the input. Each refusal names the parameter and says what to do instead.
 """
 
+import inspect
 from numbers import Integral
 
+import keras
 import numpy as np
 
 from ._ids import FIRST_WORD_ID, RANK_IDS, IdTable, glove_row
@@ -21,7 +23,7 @@ ROUTES = ("optimizer", "loss", "callbacks", "fit", "predict")
 _KERAS_ARGS = {
     "fit": frozenset(
         {"verbose", "callbacks", "steps_per_epoch", "validation_steps"}
-        | {"validation_batch_size", "validation_freq"}
+        | {"validation_freq"}
     ),
     "predict": frozenset({"batch_size", "verbose", "callbacks"}),
 }
@@ -47,9 +49,15 @@ _MIN_DF_TO_LEARN = 2
 def check_routes(owner: str, kwargs: dict, valid) -> None:
     """Refuse keywords that are neither parameters nor documented routes."""
     check_keywords(owner, kwargs, valid, ROUTES)
+    for key in kwargs:
+        if not key.partition("__")[2]:
+            raise TypeError(f"{owner} got {key!r}, a route that names no argument")
     for route in ("fit", "predict"):
+        # fit__verbose=0 routes "verbose"; fit__verbose__x routes nothing.
         args = {
-            k.split("__")[1]: v for k, v in kwargs.items() if k.startswith(f"{route}__")
+            k.partition("__")[2]: v
+            for k, v in kwargs.items()
+            if k.startswith(f"{route}__")
         }
         check_keras_args(args, route, f"routed parameter {route}__")
 
@@ -103,6 +111,7 @@ def check_combinations(params: dict, glove_dim: int | None, owner: str) -> None:
                 f"{param}=True is not available for architecture="
                 f"{architecture!r}; leave it None"
             )
+    _check_routed_values(params)
     embedding_dim = params["embedding_dim"]
     if glove_dim is not None and embedding_dim not in (None, glove_dim):
         raise ValueError(
@@ -124,17 +133,18 @@ def check_same_source(given: str | None, expected: str | None, what: str) -> Non
     """Refuse ids from another id space than the one the classifier reads."""
     if given is None or expected is None or given == expected:
         return
-    made = (
-        "frequency ranks (a vectorizer with glove=None)"
-        if given == RANK_IDS
-        else f"the rows of a GloVe source with fingerprint {given[:12]}"
-    )
     raise ValueError(
-        f"the id sequences are {made}, but the classifier reads them as rows of "
-        f"{what} (fingerprint {expected[:12]}): the vectorizer and the "
-        "classifier use different GloVe sources. Give both the same glove "
+        f"the id sequences are {_id_space(given)}, but the classifier reads "
+        f"them as {what}: {_id_space(expected)}. The vectorizer and the "
+        "classifier use different GloVe sources; give both the same glove "
         "(make_glove_pipeline does)"
     )
+
+
+def _id_space(source: str) -> str:
+    if source == RANK_IDS:
+        return "frequency ranks (a vectorizer with glove=None)"
+    return f"the rows of the GloVe source with fingerprint {source[:12]}"
 
 
 def network_arguments(params: dict, table: IdTable, glove) -> dict:
@@ -193,16 +203,64 @@ def check_embedding_width(model, params: dict, glove_dim: int | None) -> None:
         )
 
 
-def check_table_covers(table: IdTable, X, n_glove_rows: int) -> None:
-    """Refuse a ``partial_fit`` batch whose GloVe words ``table`` has no row for."""
+def check_table_covers(table: IdTable, X, n_glove_rows: int | None) -> None:
+    """Refuse data to train on further with words ``table`` has no row for.
+
+    With a GloVe source of ``n_glove_rows`` rows, the GloVe words; without
+    one (None), every word.
+    """
     unknown = table.unknown(X)
-    unknown = unknown[glove_row(unknown) < n_glove_rows]
-    if len(unknown):
+    if n_glove_rows is not None:
+        unknown = unknown[glove_row(unknown) < n_glove_rows]
+    if not len(unknown):
+        return
+    remedy = (
+        "Set unseen_glove_words to the GloVe source's size to hold every row, "
+        "or make the first batch hold the vocabulary"
+        if n_glove_rows is not None
+        else "Make the first batch hold the vocabulary"
+    )
+    raise ValueError(
+        f"the data holds {len(unknown)} {'GloVe ' * (n_glove_rows is not None)}"
+        f"word(s) (ids {unknown[:5].tolist()}...) that the embedding table built "
+        "at the first fit has no row for; it cannot grow (partial_fit and "
+        f"warm_start keep it), and they would train as unknown words. {remedy}"
+    )
+
+
+def _check_routed_values(params: dict) -> None:
+    """Refuse routes that would reach nothing, or fail deep inside Keras."""
+    routed = {k.partition("__")[0]: set() for k in params if "__" in k}
+    for key in params:
+        prefix, _, name = key.partition("__")
+        if name:
+            routed[prefix].add(name.partition("__")[0])
+    if "learning_rate" in routed.get("optimizer", ()) and params["learning_rate"]:
         raise ValueError(
-            f"partial_fit got {len(unknown)} GloVe word(s) (ids "
-            f"{unknown[:5].tolist()}...) that the embedding table built at "
-            "the first call has no row for; it cannot grow, and they would "
-            "train as unknown words. Set unseen_glove_words to the GloVe "
-            "source's size to hold every row, or make the first batch "
-            "hold the vocabulary"
+            "optimizer__learning_rate and learning_rate both set the learning "
+            "rate, and learning_rate wins; set learning_rate=None to route it"
         )
+    if routed.get("callbacks") and params["callbacks"] is None:
+        raise ValueError(
+            "callbacks__* configure the callbacks given by class in callbacks=, "
+            "but callbacks is None"
+        )
+    for kind, module in (("optimizer", keras.optimizers), ("loss", keras.losses)):
+        if not routed.get(kind):
+            continue
+        target = params[kind]
+        resolved = module.get(target) if isinstance(target, str) else target
+        if inspect.isfunction(resolved):
+            raise ValueError(
+                f"{kind}__* route arguments to a {kind} class, but {kind}="
+                f"{target!r} is a function; give the class instead, such as "
+                "keras.losses.SparseCategoricalCrossentropy"
+            )
+        cls = resolved if isinstance(resolved, type) else type(resolved)
+        accepted = set(inspect.signature(cls.__init__).parameters) - {"self", "kwargs"}
+        unknown = sorted(routed[kind] - accepted)
+        if unknown:
+            raise ValueError(
+                f"{kind}__{unknown[0]} names no argument of {cls.__name__}; "
+                f"accepted: {', '.join(sorted(accepted))}"
+            )

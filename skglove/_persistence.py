@@ -252,6 +252,12 @@ def _split(estimator):
             and type(steps[0][1]) is GloveSequenceVectorizer
             and type(steps[1][1]) is GloveCNNClassifier
         ):
+            if estimator.memory is not None:
+                raise ValueError(
+                    "skglove.save does not store a Pipeline's memory: its cache "
+                    "folder would hold pickles that load could be made to read. "
+                    "Set memory=None before saving, and again after load"
+                )
             params = {
                 name: encode(value, f"Pipeline parameter {name!r}")
                 for name, value in estimator.get_params(deep=False).items()
@@ -338,6 +344,9 @@ def _check_manifest(members: dict, path) -> dict:
         _check_param_names(params, Pipeline, where)
         if "steps" in params:
             raise ValueError(f"{where}: 'pipeline_params' may not hold the steps")
+        if params.get("memory") is not None:
+            # A cache folder named by the file would be read back with pickle.
+            raise ValueError(f"{where}: a Pipeline's memory must be null")
     return manifest
 
 

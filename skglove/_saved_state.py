@@ -16,6 +16,9 @@ from ._ids import IdTable
 from ._json_values import field
 from ._vectorizer import GloveSequenceVectorizer, set_unseen_words, unseen_words
 
+# Ids are int32 in the networks (check_ids).
+_MAX_ID = 2**31
+
 
 def vectorizer_state(vectorizer: GloveSequenceVectorizer) -> dict:
     """The fitted attributes of a vectorizer, as JSON values."""
@@ -36,11 +39,7 @@ def vectorizer_from_state(
     vectorizer = GloveSequenceVectorizer(**params)
     vectorizer._validate_params()
     vocabulary = field(state, "vocabulary", dict, where)
-    if not all(
-        isinstance(i, int) and not isinstance(i, bool) and i >= 0
-        for i in vocabulary.values()
-    ):
-        raise ValueError("the vocabulary must map words to non-negative ids")
+    _ints(list(vocabulary.values()), "the vocabulary's ids", _MAX_ID)
     missing = _strings(field(state, "missing_words", list, where), "missing_words")
     coverage = field(state, "glove_coverage", (dict, type(None)), where)
     if coverage is not None and (
@@ -96,7 +95,7 @@ def classifier_from_state(cls, params: dict, state: dict, load_network, where: s
     where_classes = f"{where}: classes"
     values = field(classes, "values", list, where_classes)
     dtype = _label_dtype(field(classes, "dtype", str, where_classes))
-    ids = _ints(field(state, "ids", list, where), "ids")
+    ids = _ints(field(state, "ids", list, where), "ids", _MAX_ID)
     n_seen = _optional(state, "n_seen_ids", int, where, len(ids))
     if not 0 <= n_seen <= len(ids):
         raise ValueError(f"{where}: n_seen_ids must be between 0 and {len(ids)}")
@@ -106,7 +105,9 @@ def classifier_from_state(cls, params: dict, state: dict, load_network, where: s
         fitted = {
             "target_type_": field(state, "target_type", str, where),
             "y_ndim_": field(state, "y_ndim", int, where),
-            "X_shape_": tuple(_ints(field(state, "X_shape", list, where), "X_shape")),
+            "X_shape_": tuple(
+                _ints(field(state, "X_shape", list, where), "X_shape", 2**62)
+            ),
             "n_features_in_": field(state, "n_features_in", int, where),
             "mix_": None if mix is None else np.asarray(mix, dtype=np.float32),
             "history_": defaultdict(
@@ -137,9 +138,12 @@ def _strings(values: list, what: str) -> list:
     return values
 
 
-def _ints(values: list, what: str) -> list:
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-        raise ValueError(f"{what} must be a list of int")
+def _ints(values: list, what: str, bound: int) -> list:
+    if not all(
+        isinstance(v, int) and not isinstance(v, bool) and 0 <= v < bound
+        for v in values
+    ):
+        raise ValueError(f"{what} must be ints from 0 to {bound - 1}")
     return values
 
 

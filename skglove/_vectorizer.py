@@ -133,7 +133,7 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "glove": [str, os.PathLike, GloveVectors, None],
-        "max_len": [Interval(Integral, 1, None, closed="left")],
+        "max_len": [Interval(Integral, 1, 2**31 - 1, closed="both")],
         "max_words": [Interval(Integral, 2, None, closed="left"), None],
         "lowercase": ["boolean"],
         "filter_chars": [str],
@@ -406,7 +406,12 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
             known = position >= 0
             ids, doc = ids[known], doc[known]
         padded = _pad(
-            ids, doc, tokens.n_documents, self.max_len, self.padding, self.truncating
+            ids,
+            doc,
+            tokens.n_documents,
+            int(self.max_len),
+            self.padding,
+            self.truncating,
         )
         # Vectorizers pickled before id spaces were named have no id_source_.
         return IdSequences(padded, getattr(self, "id_source_", None))

@@ -35,23 +35,48 @@ def keras_calls(monkeypatch):
 # Item 3: unknown keywords and routes.
 
 
-def test_misspelt_parameter_names_the_closest_valid_ones():
+@pytest.fixture(scope="module")
+def ids(tiny_glove, posts):
+    vec = GloveSequenceVectorizer(tiny_glove, max_len=TINY_MAX_LEN)
+    return vec.fit_transform(posts[0]), posts[1]
+
+
+def test_misspelt_parameter_names_the_closest_valid_ones(tiny_glove, ids, keras_calls):
+    # Stored as scikit-learn asks of __init__; refused at fit, before Keras.
+    clf = GloveCNNClassifier(tiny_glove, epoch=5)
     with pytest.raises(TypeError, match=r"'epoch'.*did you mean 'epochs'"):
-        GloveCNNClassifier(epoch=5)
+        clf.fit(*ids)
+    assert keras_calls["fit"] == []
+    with pytest.raises(ValueError, match=r"'epoch'.*did you mean 'epochs'"):
+        GloveCNNClassifier().set_params(epoch=5)
 
 
-@pytest.mark.parametrize("name", ["model__filters", "compile__jit_compile", "foo"])
-def test_undocumented_routes_are_refused(name):
-    with pytest.raises(TypeError, match=name):
-        GloveCNNClassifier(**{name: 1})
-    with pytest.raises(ValueError, match=name):
-        GloveCNNClassifier().set_params(**{name: 1})
-
-
-@pytest.mark.parametrize("name", ["fit__batch_size", "fit__epochs", "predict__steps"])
-def test_keras_arguments_the_classifier_sets_are_refused(name):
-    with pytest.raises(TypeError, match="classifier sets the other arguments"):
-        GloveCNNClassifier(**{name: 1})
+@pytest.mark.parametrize(
+    "name, error, match",
+    [
+        ("model__filters", TypeError, "did you mean 'filters'"),
+        ("compile__jit_compile", TypeError, "routed names: optimizer__"),
+        ("foo", TypeError, "unexpected keyword argument 'foo'"),
+        ("optimizer__", TypeError, "names no argument"),
+        ("fit__batch_size", TypeError, "classifier sets the other arguments"),
+        ("fit__verbose__x", TypeError, "'verbose__x' is not accepted"),
+        ("predict__steps", TypeError, "classifier sets the other arguments"),
+        ("fit__validation_batch_size", TypeError, "is not accepted"),
+        ("optimizer__bogus", ValueError, "names no argument of Adam"),
+        ("loss__from_logits", ValueError, "is a function; give the class"),
+        ("optimizer__learning_rate", ValueError, "set learning_rate=None"),
+        ("callbacks__patience", ValueError, "but callbacks is None"),
+    ],
+)
+def test_routes_that_would_reach_nothing_are_refused(
+    tiny_glove, ids, keras_calls, name, error, match
+):
+    with pytest.raises(error, match=match):
+        GloveCNNClassifier(tiny_glove, **TINY_NET, **{name: 1}).fit(*ids)
+    assert keras_calls["fit"] == []
+    if error is TypeError:  # an unknown name: set_params refuses it at once
+        with pytest.raises(ValueError, match=match):
+            GloveCNNClassifier().set_params(**{name: 1})
 
 
 def test_routes_survive_clone_and_set_params():
@@ -256,3 +281,50 @@ def test_repr_shows_changed_parameters_only():
         repr(GloveCNNClassifier(epochs=3, optimizer__momentum=0.5))
         == "GloveCNNClassifier(epochs=3, optimizer__momentum=0.5)"
     )
+
+
+def test_warm_start_fits_again_and_keeps_its_classes(tiny_glove, posts, keras_calls):
+    pipe = tiny_pipeline(tiny_glove, warm_start=True, validation_split=0.2)
+    pipe.fit(*posts).fit(*posts)
+    clf = pipe[-1]
+    assert len(keras_calls["fit"]) == 2
+    assert clf.classes_.tolist() == sorted(set(posts[1]))
+    assert len(clf.history_["loss"]) == TINY_NET["epochs"]  # the last fit's
+    assert pipe.predict_proba(posts[0][:2]).shape == (2, 3)
+
+
+@pytest.mark.parametrize("method", ["warm fit", "partial_fit"])
+def test_training_on_after_glove_changed_to_another_file_of_its_width(
+    tiny_glove, other_glove_8d, posts, method
+):
+    X = GloveSequenceVectorizer(tiny_glove, max_len=TINY_MAX_LEN).fit_transform(
+        posts[0]
+    )
+    X_other = GloveSequenceVectorizer(
+        other_glove_8d, max_len=TINY_MAX_LEN
+    ).fit_transform(posts[0])
+    clf = GloveCNNClassifier(tiny_glove, warm_start=True, **TINY_NET).fit(X, posts[1])
+    clf.set_params(glove=other_glove_8d)
+    with pytest.raises(ValueError, match="not the one the fitted network's table"):
+        if method == "partial_fit":
+            clf.partial_fit(np.asarray(X), posts[1])
+        else:
+            clf.fit(X_other, posts[1])
+
+
+def test_classifier_without_glove_remembers_the_id_space_of_fit(tiny_glove, posts):
+    docs, labels = posts
+    ranks = GloveSequenceVectorizer(None, max_len=TINY_MAX_LEN).fit_transform(docs)
+    rows = GloveSequenceVectorizer(tiny_glove, max_len=TINY_MAX_LEN).fit_transform(docs)
+    clf = GloveCNNClassifier(None, **TINY_NET).fit(ranks, labels)
+    clf.predict(ranks[:3])
+    with pytest.raises(ValueError, match="frequency ranks"):
+        clf.predict(rows[:3])
+    # A batch with words the learned table lacks is refused, as with GloVe.
+    first = GloveSequenceVectorizer(None, max_len=TINY_MAX_LEN).fit(docs)
+    partial = GloveCNNClassifier(None, **TINY_NET)
+    partial.partial_fit(
+        first.transform(docs[:3]), labels[:3], classes=sorted(set(labels))
+    )
+    with pytest.raises(ValueError, match=r"no row for.*first batch hold"):
+        partial.partial_fit(first.transform(docs[3:]), labels[3:])

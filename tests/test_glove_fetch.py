@@ -7,12 +7,14 @@ import re
 import subprocess
 import sys
 import threading
+import time
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from skglove import _atomic
+from skglove.glove import _fetch as _fetch_module
 from skglove.glove import fetch_glove, load_glove
 from skglove.glove._fetch import _GLOVE_ARCHIVES, _GLOVE_SHA256, _GLOVE_URL
 
@@ -49,6 +51,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/zip")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        if how == "slow":
+            # A byte at a time, until the client is killed.
+            for byte in body:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(0.05)
+            return
         if how == "cut":
             # Half the promised body, then the connection drops.
             self.wfile.write(body[: len(body) // 2])
@@ -94,7 +103,10 @@ def _fetch(server, name="glove.6B.50d", **kwargs):
 
 
 def _leftovers(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+    """The files in ``folder``, but the lock file that downloads share."""
+    if not folder.exists():
+        return []
+    return sorted(p.name for p in folder.iterdir() if p.name != _fetch_module._LOCK)
 
 
 def test_download_verify_unpack_and_reuse(server, data_home, capsys):
@@ -205,4 +217,38 @@ def test_next_fetch_removes_what_a_killed_unpacking_left(server, data_home):
     # A later call, with the file there, still cleans up.
     orphan.write_bytes(b"")
     assert _fetch(server) == path
+    assert _leftovers(folder) == ["glove.6B.50d.txt", "glove.6B.zip"]
+
+
+# Fetches from sys.argv[1] into the data home sys.argv[2]; the parent kills it.
+KILLED_FETCH = """
+import os, sys
+os.environ["SKGLOVE_DATA"] = sys.argv[2]
+from skglove.glove import fetch_glove
+fetch_glove(url=sys.argv[1], known_hash=None, progressbar=False, retries=0)
+"""
+
+
+def test_next_fetch_removes_what_a_killed_download_left(server, data_home):
+    folder = data_home / "glove"
+    server.plan = ["slow"]
+    child = subprocess.Popen(
+        [sys.executable, "-c", KILLED_FETCH, server.url, str(data_home)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        # pooch also makes and deletes a temporary file to test the folder
+        # first: wait for the download's, once the server is sending.
+        while not (
+            server.requests and any(n.startswith("tmp") for n in _leftovers(folder))
+        ):
+            assert child.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        child.kill()
+        child.wait()
+    assert [n for n in _leftovers(folder) if n.startswith("tmp")]  # pooch's
+    _fetch(server)
     assert _leftovers(folder) == ["glove.6B.50d.txt", "glove.6B.zip"]

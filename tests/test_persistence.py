@@ -238,6 +238,13 @@ def test_refuses_other_estimators(fitted, tmp_path, make):
         skglove.save(make(fitted), tmp_path / "model.skglove")
 
 
+def test_refuses_a_pipeline_memory(fitted, tmp_path):
+    cached = Pipeline(fitted.steps, memory=str(tmp_path / "cache"))
+    with pytest.raises(ValueError, match="does not store a Pipeline's memory"):
+        skglove.save(cached, tmp_path / "model.skglove")
+    assert not (tmp_path / "model.skglove").exists()
+
+
 def test_refuses_unfitted(tmp_path):
     with pytest.raises(NotFittedError):
         skglove.save(make_glove_pipeline(), tmp_path / "model.skglove")
@@ -530,6 +537,8 @@ MALFORMED_MANIFESTS = {
     "pipeline_params unknown": _set(["pipeline_params", "n_jobs"], 2),
     "pipeline_params steps": _set(["pipeline_params", "steps"], []),
     "pipeline_params bad tuple": _set(["pipeline_params", "memory"], {"__tuple__": 5}),
+    # A cache folder chosen by the file would be read back with pickle.
+    "pipeline_params memory": _set(["pipeline_params", "memory"], "/tmp/cache"),
 }
 
 
@@ -550,6 +559,7 @@ MALFORMED_VECTORIZERS = {
     "vocabulary a list": _set(["vocabulary"], ["moon"]),
     "vocabulary ids str": _set(["vocabulary", "moon"], "2"),
     "vocabulary ids negative": _set(["vocabulary", "moon"], -1),
+    "vocabulary ids huge": _set(["vocabulary", "moon"], 10**30),
     "missing_words a dict": _set(["missing_words"], {}),
     "missing_words numbers": _set(["missing_words"], [1]),
     "glove_coverage a list": _set(["glove_coverage"], [1, 2]),
@@ -569,6 +579,11 @@ MALFORMED_CLASSIFIERS = {
     "classes a number": _set(["state", "classes"], 5),
     "classes dtype unknown": _set(["state", "classes", "dtype"], "<x9"),
     "ids a dict": _set(["state", "ids"], {"a": 1}),
+    "ids huge": _set(["state", "ids", 0], 10**30),
+    "ids negative": _set(["state", "ids", 0], -3),
+    "n_seen_ids too many": _set(["state", "n_seen_ids"], 10**6),
+    "X_shape negative": _set(["state", "X_shape", 0], -1),
+    "id_source a number": _set(["state", "id_source"], 7),
     "history a list": _set(["state", "history"], [1]),
 }
 

@@ -6,8 +6,11 @@ SHA-256 checked, and the requested vector file unpacked next to it.
 
 import os
 import shutil
+import time
 import warnings
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from .._atomic import atomic_write, remove_orphans
@@ -36,6 +39,12 @@ _GLOVE_SHA256 = {
         "792af52f795d1a32c9842a3240f5f3fe5e941a8ff6df5eb0f9d668092ebc019c"
     ),
 }
+
+#: Held (``flock``) by a download in progress in the GloVe folder.
+_LOCK = ".fetch.lock"
+#: Without ``flock`` (Windows), a download's temporary file left untouched
+#: this long is taken to belong to a killed download.
+_STALE_DOWNLOAD_SECONDS = 3600
 
 # Vector file name -> the archive that holds it as ``<name>.txt``.
 _GLOVE_ARCHIVES = {
@@ -117,30 +126,42 @@ def fetch_glove(
     >>> load_glove(path).dim  # doctest: +SKIP
     100
     """
-    import pooch  # lazily: only a download needs it
-    import requests
-
     if name not in _GLOVE_ARCHIVES:
         known = ", ".join(map(repr, _GLOVE_ARCHIVES))
         raise ValueError(f"unknown GloVe vectors {name!r}; known: {known}")
     if not isinstance(retries, int) or retries < 0:
         raise ValueError(f"retries must be a non-negative int, got {retries!r}")
     archive = _GLOVE_ARCHIVES[name]
-    member = f"{name}.txt"
     folder = Path(get_data_home(data_home)) / "glove"
+    target = folder / f"{name}.txt"
+    folder.mkdir(parents=True, exist_ok=True)
+    with _one_download_at_a_time(folder) as exclusive:
+        # What a killed download or unzip left.
+        _remove_killed_downloads(folder, exclusive)
+        remove_orphans(folder)
+        # The member is only ever created by a rename once complete and checked.
+        if target.is_file():
+            return str(target)
+        return _download_and_unpack(
+            name, archive, folder, url, known_hash, retries, timeout, progressbar
+        )
+
+
+def _download_and_unpack(
+    name, archive, folder, url, known_hash, retries, timeout, progressbar
+) -> str:
+    import pooch  # lazily: only a download needs it
+    import requests
+
+    member = f"{name}.txt"
     target = folder / member
-    # What an unzip killed midway left; pooch's own temporaries are not ours.
-    remove_orphans(folder)
-    # The member is only ever created by a rename once complete and checked.
-    if target.is_file():
-        return str(target)
     if known_hash == "auto":
         known_hash = _GLOVE_SHA256[archive]
     if known_hash is None:
         warnings.warn(
             f"downloading {archive} without checking its SHA-256 (known_hash=None)",
             UserWarning,
-            stacklevel=2,
+            stacklevel=3,  # fetch_glove's caller
         )
     url = url or _GLOVE_URL + archive
     fetcher = pooch.create(
@@ -177,3 +198,35 @@ def fetch_glove(
     except zipfile.BadZipFile as exc:
         raise ValueError(f"cannot unpack {member} from {archive_path}: {exc}") from exc
     return str(target)
+
+
+@contextmanager
+def _one_download_at_a_time(folder: Path) -> Iterator[bool]:
+    """Hold an exclusive lock on the GloVe folder, across processes.
+
+    Yields whether the lock is held: the lock goes with its holder, even one
+    killed by ``SIGKILL``, so whoever holds it knows that every download
+    temporary there is an orphan. Without ``flock`` (Windows), False.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield False
+        return
+    with open(folder / _LOCK, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield True
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _remove_killed_downloads(folder: Path, exclusive: bool) -> None:
+    """Remove pooch's temporaries (``tmp*``, from ``tempfile``) of killed
+    downloads, which can be gigabytes: all of them under the folder's lock,
+    else those untouched for :data:`_STALE_DOWNLOAD_SECONDS`."""
+    oldest = float("inf") if exclusive else time.time() - _STALE_DOWNLOAD_SECONDS
+    for tmp in folder.glob("tmp*"):
+        with suppress(OSError):
+            if tmp.is_file() and tmp.stat().st_mtime < oldest:
+                tmp.unlink()
