@@ -126,6 +126,7 @@ class GloveCNNClassifier(KerasClassifier):
         parameter of the same name must let such words through;
         :func:`make_glove_pipeline` sets both. 0 keeps only the words seen at
         fit. Each such word costs one row of ``dim`` floats in the model.
+        Has no effect with ``glove=None``, whose table is learned.
     embedding_dim : int or None, default=None
         Width of the trainable embedding when ``glove=None`` (None means 50).
         With a GloVe source, the width is the source's: another value is
@@ -134,15 +135,19 @@ class GloveCNNClassifier(KerasClassifier):
         Learn vectors for the kept words that GloVe lacks and that occur in
         at least two training documents (they start at zero); every GloVe row
         stays frozen. ``False`` keeps them at zero, as the Keras blog does.
+        Has no effect with ``glove=None``, where every row is learned.
     trainable_dim : int, default=0
         Append this many trainable features, learned from scratch, to every
         word's frozen GloVe vector; 0 for none. The GloVe rows stay frozen.
-    optimizer : str or keras.optimizers.Optimizer, default="adam"
+    optimizer : str, class or keras.optimizers.Optimizer, default="adam"
         The Keras optimizer.
     learning_rate : float or None, default=0.005
         The optimizer's learning rate; ``None`` keeps the optimizer's default.
-    loss : str, default="sparse_categorical_crossentropy"
-        The Keras loss.
+    loss : str, class or callable, default="sparse_categorical_crossentropy"
+        The Keras loss (of the GloVe channel; the lexical channel's is a
+        squared hinge). Give a class, such as
+        ``keras.losses.SparseCategoricalCrossentropy``, to route arguments to
+        it with ``loss__``.
     metrics : list or None, default=None
         Keras metrics recorded in ``history_``; ``None`` records accuracy.
     epochs : int, default=15
