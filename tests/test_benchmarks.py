@@ -115,6 +115,8 @@ def test_bench_dask_search_smoke(benchmarks_on_path, tmp_path):
             "1",
             "--cv",
             "2",
+            "--filters",
+            "2,4",
             "--backends",
             "serial,dask",
         ]

@@ -48,7 +48,7 @@ def pipe(tiny_glove):
     pipe = make_glove_pipeline(tiny_glove, **net, max_len=TINY_MAX_LEN, random_state=0)
     # A network that learns, so that the scores compare candidates, not noise
     # around chance level.
-    return pipe.set_params(glovecnnclassifier__optimizer__learning_rate=0.05)
+    return pipe.set_params(glovecnnclassifier__learning_rate=0.05)
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +150,10 @@ def test_predict_a_series_keeps_its_index(client, local_search):
     proba = predict(model, ddf, method="predict_proba", client=client)
     proba = proba.compute(scheduler=client)
     assert proba.columns.tolist() == model.classes_.tolist()
-    np.testing.assert_allclose(proba.to_numpy(), model.predict_proba(docs), rtol=1e-6)
+    # Partitions batch the documents otherwise: float rounding of the crops.
+    np.testing.assert_allclose(
+        proba.to_numpy(), model.predict_proba(docs), rtol=1e-6, atol=1e-9
+    )
 
 
 def test_predict_without_a_cluster_uses_the_local_scheduler(local_search):

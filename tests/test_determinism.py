@@ -27,30 +27,27 @@ from skglove import GloveCNNClassifier
 
 TESTS = Path(__file__).resolve().parent
 
-# Fits the tiny pipeline and writes the exact bytes of its probabilities.
-SCRIPT = """
-import sys
-sys.path.insert(0, sys.argv[1])
-from conftest import TINY_MAX_LEN, TINY_NET, make_posts
-from skglove import make_glove_pipeline
-docs, labels = make_posts()
-pipe = make_glove_pipeline(
-    sys.argv[2], max_len=TINY_MAX_LEN, random_state=0, **TINY_NET
-).fit(docs, labels)
-sys.stdout.write(pipe.predict_proba(docs).tobytes().hex())
-"""
-
 # Dropout and a validation split, so every seed is used.
 _RANDOM_NET = {**TINY_NET, "dropout": 0.5, "validation_split": 0.2}
+
+# Fits the tiny pipeline and writes the exact bytes of its probabilities.
+SCRIPT = f"""
+import sys
+sys.path.insert(0, sys.argv[1])
+from conftest import make_posts, tiny_pipeline
+docs, labels = make_posts()
+pipe = tiny_pipeline(sys.argv[2], **{_RANDOM_NET!r}).fit(docs, labels)
+sys.stdout.write(pipe.predict_proba(docs).tobytes().hex())
+"""
 
 
 @pytest.fixture(scope="module")
 def proba(tiny_glove, posts):
-    return tiny_pipeline(tiny_glove).fit(*posts).predict_proba(posts[0])
+    return tiny_pipeline(tiny_glove, **_RANDOM_NET).fit(*posts).predict_proba(posts[0])
 
 
 def test_same_seed_same_pipeline_in_one_process(tiny_glove, posts, proba):
-    again = tiny_pipeline(tiny_glove).fit(*posts)
+    again = tiny_pipeline(tiny_glove, **_RANDOM_NET).fit(*posts)
     np.testing.assert_array_equal(again.predict_proba(posts[0]), proba)
 
 
@@ -73,9 +70,15 @@ def test_same_seed_same_bits_in_two_fresh_processes(tiny_glove, proba):
 
 
 @pytest.mark.parametrize("architecture", ["kim", "blog"])
-def test_same_seed_same_bits_in_concurrent_threads(tiny_glove, posts, architecture):
+def test_same_seed_same_bits_in_concurrent_threads(
+    tiny_glove, posts, proba, architecture
+):
     params = {**_RANDOM_NET, **(TINY_BLOG if architecture == "blog" else {})}
-    serial = tiny_pipeline(tiny_glove, **params).fit(*posts).predict_proba(posts[0])
+    serial = (
+        proba
+        if architecture == "kim"
+        else tiny_pipeline(tiny_glove, **params).fit(*posts).predict_proba(posts[0])
+    )
     start = threading.Barrier(2)
 
     def fit(seed):
@@ -109,22 +112,22 @@ def test_no_seed_is_not_deterministic(tiny_glove, posts):
     assert not np.array_equal(first, second)
 
 
-def _validation_rows(clf, X, y):
-    """Which rows of X the classifier held out, as seen by keras.Model.fit."""
-    seen = []
-    original = keras.Model.fit
+class _Seen(Exception):
+    """Raised by the spy once keras.Model.fit has shown its arguments."""
+
+
+def _validation_rows(clf, X, y, monkeypatch):
+    """Which rows of X the classifier held out, as keras.Model.fit got them."""
 
     def spy(model, *args, **kwargs):
         rows = [x.numpy() for x, *_ in kwargs["validation_data"]]
-        seen.append(np.concatenate([r[:, -1] for r in rows]))
-        return original(model, *args, **kwargs)
+        raise _Seen(np.sort(np.concatenate([r[:, -1] for r in rows])))
 
-    keras.Model.fit = spy
-    try:
-        clf.fit(X, y)
-    finally:
-        keras.Model.fit = original
-    return np.sort(seen[0])
+    with monkeypatch.context() as patch:
+        patch.setattr(keras.Model, "fit", spy)
+        with pytest.raises(_Seen) as seen:
+            clf.fit(X, y)
+    return seen.value.args[0]
 
 
 @pytest.fixture(scope="module")
@@ -136,14 +139,14 @@ def marked_ids():
     return X, np.array(["a", "b"] * 20)
 
 
-def test_random_state_instances_follow_scikit_learn(tiny_glove, marked_ids):
+def test_random_state_instances_follow_scikit_learn(
+    tiny_glove, marked_ids, monkeypatch
+):
     X, y = marked_ids
 
     def split(random_state):
-        clf = GloveCNNClassifier(
-            tiny_glove, random_state=random_state, **{**_RANDOM_NET, "epochs": 1}
-        )
-        return _validation_rows(clf, X, y)
+        clf = GloveCNNClassifier(tiny_glove, random_state=random_state, **_RANDOM_NET)
+        return _validation_rows(clf, X, y, monkeypatch)
 
     same = [split(np.random.RandomState(0)) for _ in range(2)]
     np.testing.assert_array_equal(same[0], same[1])
