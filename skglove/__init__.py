@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # for type checkers and the API docs; not run
     from ._classifier import GloveCNNClassifier
+    from ._explain import explain
+    from ._explanation import Explanation, Explanations, Token, Window
     from ._persistence import load, save
     from ._pipeline import BLOG_PARAMS, make_glove_pipeline
     from ._vectorizer import KERAS_FILTERS, GloveSequenceVectorizer
@@ -29,7 +31,12 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 # Public name -> the module that defines it.
 _LAZY = {
     "BLOG_PARAMS": "._pipeline",
+    "Explanation": "._explanation",
+    "Explanations": "._explanation",
     "KERAS_FILTERS": "._vectorizer",
+    "Token": "._explanation",
+    "Window": "._explanation",
+    "explain": "._explain",
     "GloveCNNClassifier": "._classifier",
     "GloveSequenceVectorizer": "._vectorizer",
     "GloveVectors": ".glove",
@@ -56,10 +63,15 @@ def __dir__() -> list[str]:
 __all__ = [
     "BLOG_PARAMS",
     "KERAS_FILTERS",
+    "Explanation",
+    "Explanations",
     "GloveCNNClassifier",
     "GloveSequenceVectorizer",
     "GloveVectors",
+    "Token",
+    "Window",
     "__version__",
+    "explain",
     "load",
     "load_glove",
     "make_glove_pipeline",

@@ -165,11 +165,19 @@ def _parser() -> argparse.ArgumentParser:
         parents=[common],
         help="print one label per input line",
         description="Read one document per line from stdin (or --input) and "
-        "print one predicted label per line.",
+        "print one predicted label per line. With --explain, each label is "
+        "followed by a tab, its probability, a tab and the words that scored "
+        "highest toward it (see skglove.explain).",
     )
     predict.add_argument("model", help="a model written by 'train'")
     predict.add_argument("--input", help="a text file to read instead of stdin")
     predict.add_argument("--encoding", default="utf-8", help="of the input")
+    predict.add_argument(
+        "--explain", action="store_true", help="print the top words beside each label"
+    )
+    predict.add_argument(
+        "--top", type=int, default=5, help="words shown by --explain (default 5)"
+    )
     predict.set_defaults(run=_predict)
 
     info = commands.add_parser(
@@ -244,10 +252,23 @@ def _predict(args) -> None:
         lines = stream.read().splitlines()
     else:
         lines = Path(args.input).read_text(args.encoding, "replace").splitlines()
-    if lines:
-        # One output line per input line: newlines in labels would shift them.
-        labels = [str(label).replace("\n", " ") for label in model.predict(lines)]
-        sys.stdout.write("\n".join(labels) + "\n")
+    if not lines:
+        return
+    if args.explain:
+        from ._explain import explain
+
+        rows = [
+            f"{_one_line(e.label)}\t{e.probability:.3f}\t{e.top_text()}"
+            for e in explain(model, lines, top=args.top)
+        ]
+    else:
+        rows = [_one_line(label) for label in model.predict(lines)]
+    sys.stdout.write("\n".join(rows) + "\n")
+
+
+def _one_line(value) -> str:
+    # One output line per input line: newlines in labels would shift them.
+    return str(value).replace("\n", " ").replace("\t", " ")
 
 
 def _info(args) -> None:

@@ -59,6 +59,13 @@ class TfidfPooling(keras.layers.Layer):
 
     def call(self, inputs):
         ids, vectors = inputs
+        weights = self.token_weights(ids)
+        vectors = ops.cast(vectors, weights.dtype)
+        return ops.einsum("bl,bld->bd", weights, vectors)
+
+    def token_weights(self, ids):
+        """The normalized weight of each token, of shape ``(batch, length)``:
+        the output is the weighted sum of the token vectors."""
         ids = ops.cast(ids, "int32")
         counts = _counts_in_row(ids, self.n_ids)
         idf = ops.take(self.idf, ids)
@@ -69,9 +76,7 @@ class TfidfPooling(keras.layers.Layer):
             total = ops.sqrt(ops.sum(weights * idf * tf, axis=1, keepdims=True))
         else:
             total = ops.sum(weights, axis=1, keepdims=True)
-        weights = weights / ops.maximum(total, 1e-12)
-        vectors = ops.cast(vectors, weights.dtype)
-        return ops.einsum("bl,bld->bd", weights, vectors)
+        return weights / ops.maximum(total, 1e-12)
 
     def compute_output_shape(self, input_shape):
         _, vectors = input_shape

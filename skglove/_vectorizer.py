@@ -2,6 +2,7 @@
 
 import logging
 import os
+import re
 from collections.abc import Iterable
 from itertools import chain
 from numbers import Integral
@@ -379,7 +380,30 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
             100 * self.glove_coverage_["tokens"],
         )
 
-    def _to_padded_ids(self, tokens: "_Tokens") -> np.ndarray:
+    def _token_spans(self, document: str) -> list[tuple[int, int]]:
+        """Where each token of ``document`` is written: ``(start, end)`` offsets.
+
+        The tokens are those of :meth:`_tokenize_all`, in the same order.
+        """
+        table = str.maketrans(self.filter_chars, " " * len(self.filter_chars))
+        lower = str.lower if self.lowercase else str
+        spans = [
+            m.span() for m in re.finditer("[^ ]+", lower(document).translate(table))
+        ]
+        if self.lowercase and len(document.lower()) != len(document):
+            # Lowercasing lengthened some characters (such as "İ"): map the
+            # offsets of the lowercased text back to the original's.
+            ends = np.cumsum([len(c.lower()) for c in document])
+            back = np.searchsorted(ends, [[s, e - 1] for s, e in spans], side="right")
+            spans = [(int(s), int(e) + 1) for s, e in back.reshape(-1, 2)]
+        return spans
+
+    def _token_ids(self, tokens: "_Tokens") -> np.ndarray:
+        """The id of every token, in order; -1 for a token the output drops.
+
+        Only words outside the vocabulary are dropped, and only when
+        ``oov_token`` is None; otherwise they have id ``OOV``.
+        """
         words = pa.array(
             [w.encode("utf-8", "surrogatepass") for w in self.vocabulary_],
             pa.large_binary(),
@@ -401,13 +425,16 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
             found = rows >= 0
             ids[unknown[found]] = glove_id(rows[found])
             position[unknown[found]] = 0  # any value >= 0: a word with an id
-        doc = tokens.doc
         if self.oov_token is None:
-            known = position >= 0
-            ids, doc = ids[known], doc[known]
+            ids[position < 0] = -1
+        return ids
+
+    def _to_padded_ids(self, tokens: "_Tokens") -> np.ndarray:
+        ids = self._token_ids(tokens)
+        kept = ids >= 0
         padded = _pad(
-            ids,
-            doc,
+            ids[kept],
+            tokens.doc[kept],
             tokens.n_documents,
             int(self.max_len),
             self.padding,

@@ -18,6 +18,7 @@ def benchmarks_on_path(monkeypatch):
         "bench_20newsgroups",
         "bench_vectorizer",
         "bench_dask_search",
+        "bench_explain",
     ):
         sys.modules.pop(name, None)
 
@@ -129,3 +130,27 @@ def test_bench_dask_search_smoke(benchmarks_on_path, tmp_path):
     # One task per fit, each far smaller than the data it would otherwise carry.
     assert 1 <= len(task_sizes) <= 8
     assert max(task_sizes) < 64 * 1024
+
+
+def test_bench_explain_smoke(benchmarks_on_path, synthetic_archive, tiny_glove, capsys):
+    import bench_explain
+
+    results = bench_explain.main(
+        [
+            "--archive",
+            str(synthetic_archive),
+            "--glove",
+            tiny_glove,
+            "--tasks",
+            "stripped",
+            "--repeats",
+            "1",
+            "--params",
+            "epochs=3,filters=8,max_len=40",
+        ]
+    )
+    out = capsys.readouterr().out
+    curve = results["stripped"]["curve"]
+    assert [row["k"] for row in curve] == [1, 3, 5, 10]
+    assert "| k  | top-k fall |" in out and "ratio" in out
+    assert results["stripped"]["speed"]["posts"] == 60

@@ -146,6 +146,25 @@ def test_archive_round_trip_in_process(
     assert len(capsys.readouterr().out.splitlines()) == len(docs)
 
 
+def test_predict_explain_prints_the_top_words(csv_model, tmp_path, capsys):
+    from skglove import explain, load
+
+    docs = ["The rocket reached orbit, then the moon.", "blorpt fnord"]
+    path = tmp_path / "docs.txt"
+    path.write_text("\n".join(docs) + "\n", encoding="utf-8")
+    command = ["predict", str(csv_model), "--input", str(path), "--explain"]
+    assert main([*command, "--top", "2"]) == 0
+    rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    expected = explain(load(csv_model), docs, top=2)
+    assert rows == [[e.label, f"{e.probability:.3f}", e.top_text()] for e in expected]
+    words = [item.rsplit(" ", 1)[0] for item in rows[0][2].split(", ")]
+    assert len(words) == 2 and set(words) <= {t.text for t in expected[0].tokens}
+    assert rows[1][2].startswith("no token was read")
+
+    assert main([*command, "--top", "-1"]) == 1
+    assert "top must be an int >= 0" in capsys.readouterr().err
+
+
 def test_real_archive_round_trip(real_archive, tmp_path, capsys, monkeypatch):
     model = tmp_path / "news.skglove"
     train = ["train", "--data", str(real_archive), "--out", str(model)]

@@ -135,3 +135,33 @@ def test_plot_training_writes_pngs(synthetic_archive, tiny_glove, tmp_path, caps
     for path in paths.values():
         assert path.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     assert "test accuracy:" in capsys.readouterr().out
+
+
+def test_explain_prediction_on_synthetic_archive(
+    synthetic_archive, tiny_glove, tmp_path, capsys
+):
+    example = _load("explain_prediction")
+    chosen = example.main(
+        [
+            "--archive",
+            str(synthetic_archive),
+            "--glove",
+            tiny_glove,
+            "--epochs",
+            "3",
+            "--min-tokens",
+            "10",
+            "--out",
+            str(tmp_path),
+        ]
+    )
+    out = capsys.readouterr().out
+    assert chosen.summary() in out
+    png = (tmp_path / "explanation.png").read_bytes()
+    assert png.startswith(b"\x89PNG") and len(png) > 5000
+    html = (tmp_path / "explanation.html").read_text(encoding="utf-8")
+    assert html == chosen._repr_html_()
+    # Every word of the post is placed once, inside the picture's width.
+    placed = example.layout(chosen)
+    assert [index for *_, index in placed] == [t.index for t in chosen.tokens]
+    assert all(column + length <= example.WIDTH for _, column, length, _ in placed)

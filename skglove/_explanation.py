@@ -1,0 +1,217 @@
+"""What :func:`skglove.explain` returns, and how it shows in text and HTML."""
+
+from collections import Counter
+from dataclasses import dataclass
+from html import escape
+
+__all__ = ["Explanation", "Explanations", "Token", "Window"]
+
+#: Colours of scores toward and against the target class (RGB).
+_TOWARD = (214, 39, 40)
+_AGAINST = (31, 119, 180)
+
+
+@dataclass(frozen=True)
+class Token:
+    """One token of a document, as the vectorizer splits it.
+
+    Attributes
+    ----------
+    index : int
+        Position among the document's tokens, from 0.
+    start, end : int
+        Where the token is written: ``document[start:end] == text``.
+    text : str
+        The token as written (before lowercasing).
+    score : float
+        Its share of the target class's logit (see :func:`skglove.explain`);
+        0 for a token the network did not read.
+    read : bool
+        Whether the network read it: False for a word outside the vocabulary
+        that the vectorizer drops, and for words cut by ``max_len``.
+    """
+
+    index: int
+    start: int
+    end: int
+    text: str
+    score: float
+    read: bool
+
+
+@dataclass(frozen=True)
+class Window:
+    """A window of consecutive tokens that won a convolution filter.
+
+    Attributes
+    ----------
+    first, last : int
+        The token indices (:attr:`Token.index`) of its first and last word.
+    text : str
+        The document's text from the first word to the last.
+    score : float
+        Its share of the target class's logit, summed over the filters it
+        won. :attr:`Token.score` splits it evenly over its words.
+    """
+
+    first: int
+    last: int
+    text: str
+    score: float
+
+
+@dataclass(frozen=True, repr=False)
+class Explanation:
+    """Why a document got its prediction: a score per token.
+
+    Attributes
+    ----------
+    document : str
+        The document, as given.
+    label : object
+        The predicted class.
+    probability : float
+        The predicted class's probability.
+    target : object
+        The class the scores are toward: ``label`` unless another was named.
+    target_probability : float
+        The target's probability.
+    tokens : tuple of Token
+        Every token of the document, in order.
+    top : tuple of Token
+        The read tokens with the largest positive scores, largest first.
+    windows : tuple of Window
+        The winning windows with the largest positive scores, for networks
+        that read windows wider than one word; empty otherwise.
+    intercept : float or None
+        What the target's centred logit is without any token (``method=
+        "exact"``): ``intercept + sum(token.score)`` is that logit. None for
+        occlusion, whose scores do not add up.
+    method : {"exact", "occlusion"}
+        How the scores were computed; see :func:`skglove.explain`.
+    """
+
+    document: str
+    label: object
+    probability: float
+    target: object
+    target_probability: float
+    tokens: tuple
+    top: tuple
+    windows: tuple
+    intercept: float | None
+    method: str
+
+    @property
+    def empty(self) -> bool:
+        """True when the network read no token of the document."""
+        return not any(token.read for token in self.tokens)
+
+    def _heading(self) -> str:
+        text = f"{self.label} ({self.probability:.3f})"
+        if self.target != self.label:
+            text += f", scores toward {self.target} ({self.target_probability:.3f})"
+        return text
+
+    def _reason(self) -> str:
+        return (
+            "no token was read (none is in the vocabulary), so the "
+            "prediction comes from the intercept alone"
+        )
+
+    def top_text(self) -> str:
+        """The top tokens and their scores on one line, or why there are none."""
+        if self.empty:
+            return self._reason()
+        if not self.top:
+            return "no token scored toward the target"
+        # Equal words score equally: show each once, with its count.
+        counts = Counter((_one_line(t.text), f"{t.score:+.3f}") for t in self.top)
+        return ", ".join(
+            f"{text} {score}" + (f" (x{n})" if n > 1 else "")
+            for (text, score), n in counts.items()
+        )
+
+    def summary(self) -> str:
+        """The prediction and its top tokens on one line."""
+        return f"{self._heading()}: {self.top_text()}"
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        top = [(t.text, round(t.score, 3)) for t in self.top[:3]]
+        more = ", ..." if len(self.top) > 3 else ""
+        return (
+            f"Explanation(label={self.label!r}, probability={self.probability:.3f}, "
+            f"top={top}{more}, method={self.method!r})"
+        )
+
+    def _repr_html_(self) -> str:
+        peak = max((abs(t.score) for t in self.tokens), default=0.0) or 1.0
+        parts, cursor = [], 0
+        for token in self.tokens:
+            parts.append(escape(self.document[cursor : token.start]))
+            parts.append(_shaded(token, peak))
+            cursor = token.end
+        parts.append(escape(self.document[cursor:]))
+        note = f"<p><em>{escape(self._reason())}.</em></p>" if self.empty else ""
+        return (
+            '<div class="skglove-explanation" style="font-family: sans-serif; '
+            'line-height: 1.8">'
+            f"<p><strong>{escape(self._heading())}</strong> "
+            f'<span style="color: #666">({escape(self.method)} scores)</span></p>'
+            f"{note}"
+            '<div style="white-space: pre-wrap; font-family: monospace; '
+            'border: 1px solid #ddd; padding: 0.5em">'
+            f"{''.join(parts)}</div>{_legend(self.target, peak)}</div>"
+        )
+
+
+class Explanations(list):
+    """A list of :class:`Explanation`, one per document, that shows as HTML."""
+
+    def _repr_html_(self) -> str:
+        return "<hr>".join(e._repr_html_() for e in self)
+
+    def __str__(self) -> str:
+        return "\n".join(e.summary() for e in self)
+
+
+def shade(score: float, peak: float) -> tuple[tuple[int, int, int], float]:
+    """The colour and opacity (0 to 0.85) that show ``score`` out of ``peak``."""
+    colour = _TOWARD if score > 0 else _AGAINST
+    return colour, 0.85 * min(abs(score) / peak, 1.0) if peak else 0.0
+
+
+def _rgba(colour, alpha: float) -> str:
+    return f"rgba({colour[0]}, {colour[1]}, {colour[2]}, {alpha:.3f})"
+
+
+def _shaded(token: Token, peak: float) -> str:
+    text = escape(token.text)
+    if not token.read:
+        return f'<span style="color: #999" title="not read">{text}</span>'
+    colour, alpha = shade(token.score, peak)
+    return (
+        f'<span style="background: {_rgba(colour, alpha)}" '
+        f'title="{token.score:+.4f}">{text}</span>'
+    )
+
+
+def _legend(target, peak: float) -> str:
+    gradient = ", ".join(
+        [_rgba(_AGAINST, 0.85), _rgba(_AGAINST, 0.0), _rgba(_TOWARD, 0.85)]
+    )
+    return (
+        '<p style="font-size: 0.85em; color: #444">'
+        f"against {escape(str(target))} &minus;{peak:.3g} "
+        '<span style="display: inline-block; width: 8em; height: 0.8em; '
+        f'background: linear-gradient(to right, {gradient})"></span> '
+        f"+{peak:.3g} toward {escape(str(target))} &nbsp; "
+        '<span style="color: #999">grey: not read</span></p>'
+    )
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()) or repr(text)

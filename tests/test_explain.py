@@ -1,0 +1,228 @@
+"""skglove.explain: the scores, the tokens, the errors and the renderings."""
+
+import re
+import warnings
+
+import numpy as np
+import pytest
+from conftest import COMMON, TINY_BLOG, TOPICS, tiny_pipeline
+from sklearn.exceptions import NotFittedError
+
+import skglove
+from skglove import Explanation, explain, make_glove_pipeline
+
+#: Each class is marked by one word, every other word is noise.
+PLANTED = {"space": "rocket", "med": "doctor", "cars": "engine"}
+_NOISE = [w for words in TOPICS.values() for w in words if w not in PLANTED.values()]
+
+
+def planted_posts(n_per_class, seed, length=14):
+    rng = np.random.default_rng(seed)
+    docs, labels = [], []
+    for i in range(n_per_class * len(PLANTED)):
+        label = list(PLANTED)[i % len(PLANTED)]
+        words = rng.choice(_NOISE + COMMON, length).tolist()
+        words.insert(int(rng.integers(length)), PLANTED[label])
+        docs.append(" ".join(words))
+        labels.append(label)
+    return docs, np.asarray(labels)
+
+
+def _centred_log(proba):
+    logits = np.log(proba)
+    return logits - logits.mean(axis=-1, keepdims=True)
+
+
+@pytest.fixture(scope="module")
+def planted_pipe(tiny_glove):
+    """The default network (kernel width 1, lexical channel), small."""
+    docs, labels = planted_posts(40, seed=0)
+    pipe = make_glove_pipeline(
+        tiny_glove, max_len=30, filters=8, epochs=8, batch_size=16, random_state=0
+    )
+    return pipe.fit(docs, labels)
+
+
+def test_a_planted_topic_word_ranks_first(planted_pipe):
+    docs, labels = planted_posts(10, seed=1)
+    explanations = explain(planted_pipe, docs, top=3)
+    right = [
+        e for e, label in zip(explanations, labels, strict=True) if e.label == label
+    ]
+    assert len(right) >= 0.9 * len(docs)
+    for explanation in right:
+        assert explanation.method == "exact"
+        assert explanation.top[0].text == PLANTED[explanation.label], explanation
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},  # the default: width 1, TF-IDF mean, lexical channel
+        {"kernel_size": (1, 3), "mean_pooling": False},
+        {"lexical": False, "glove": None},
+    ],
+    ids=["default", "windows", "no-lexical-no-glove"],
+)
+def test_scores_and_intercept_add_up_to_the_centred_logit(tiny_glove, posts, params):
+    docs, labels = posts
+    glove = params.pop("glove", tiny_glove)
+    pipe = tiny_pipeline(glove, **{"kernel_size": 1, "dense_units": 0, **params})
+    pipe.fit(docs, labels)
+    sample = [*docs[:6], "Rocket to the MOON, zorblax!"]
+    logits = _centred_log(pipe.predict_proba(sample))
+    for target in (None, "med"):
+        for explanation, row in zip(
+            explain(pipe, sample, target=target), logits, strict=True
+        ):
+            code = list(pipe.classes_).index(explanation.target)
+            total = explanation.intercept + sum(t.score for t in explanation.tokens)
+            assert total == pytest.approx(row[code], abs=1e-4)
+    if params.get("kernel_size") == (1, 3):
+        windows = [w for e in explain(pipe, sample) for w in e.windows]
+        assert windows and all(w.last - w.first <= 2 for w in windows)
+        assert any(w.last > w.first for w in windows)
+
+
+@pytest.mark.parametrize(
+    "params", [TINY_BLOG, {"kernel_size": 1, "dense_units": 8}], ids=["blog", "dense"]
+)
+def test_networks_without_a_sum_over_tokens_score_by_occlusion(
+    tiny_glove, posts, params
+):
+    docs, labels = posts
+    pipe = tiny_pipeline(tiny_glove, **params).fit(docs, labels)
+    (why,) = explain(pipe, [docs[0]])
+    assert why.method == "occlusion" and why.intercept is None
+    code = list(pipe.classes_).index(why.label)
+    before = _centred_log(pipe.predict_proba([docs[0]]))[0, code]
+    for token in [t for t in why.tokens if t.read][:3]:
+        cut = docs[0][: token.start] + " " + docs[0][token.end :]
+        after = _centred_log(pipe.predict_proba([cut]))[0, code]
+        assert token.score == pytest.approx(before - after, abs=1e-4)
+
+
+def test_target_scores_toward_the_named_class(planted_pipe):
+    doc = "the rocket is in it"
+    (own,) = explain(planted_pipe, [doc])
+    (other,) = explain(planted_pipe, [doc], target="med")
+    proba = planted_pipe.predict_proba([doc])[0]
+    assert own.label == other.label == "space"
+    assert other.target == "med"
+    assert other.target_probability == pytest.approx(proba[1])
+    rocket = next(t.index for t in own.tokens if t.text == "rocket")
+    assert own.tokens[rocket].score > 0 > other.tokens[rocket].score
+    assert "toward med" in other.summary()
+
+
+def test_tokens_are_as_written_with_offsets(planted_pipe):
+    doc = "ROCKET-launch, zorblax! İİ the\tDoctor"
+    (why,) = explain(planted_pipe, [doc])
+    assert [t.text for t in why.tokens] == [
+        "ROCKET",
+        "launch",
+        "zorblax",
+        "İİ",
+        "the",
+        "Doctor",
+    ]
+    assert all(doc[t.start : t.end] == t.text for t in why.tokens)
+    assert [t.index for t in why.tokens] == list(range(6))
+    # Other words outside the vocabulary are dropped: not read, scored 0.
+    read = {t.text: t.read for t in why.tokens}
+    assert read == {
+        "ROCKET": True,
+        "launch": True,  # a GloVe word unseen at fit
+        "zorblax": False,
+        "İİ": False,
+        "the": True,
+        "Doctor": True,
+    }
+    assert all(t.score == 0 for t in why.tokens if not t.read)
+
+
+@pytest.mark.parametrize("truncating", ["pre", "post"])
+def test_words_cut_by_max_len_are_not_read(tiny_glove, posts, truncating):
+    pipe = make_glove_pipeline(
+        tiny_glove, max_len=3, truncating=truncating, filters=2, epochs=1
+    )
+    (why,) = explain(pipe.fit(*posts), ["rocket the doctor a engine"])
+    read = [t.text for t in why.tokens if t.read]
+    assert read == (
+        ["doctor", "a", "engine"]
+        if truncating == "pre"
+        else ["rocket", "the", "doctor"]
+    )
+
+
+def test_document_without_read_tokens_is_an_empty_explanation(planted_pipe):
+    with warnings.catch_warnings(), np.errstate(all="raise"):
+        warnings.simplefilter("error", RuntimeWarning)
+        empty = explain(planted_pipe, ["zorblax quuxly", "", "!!! ..."])
+    proba = planted_pipe.predict_proba(["zorblax quuxly"])[0]
+    for why in empty:
+        assert why.empty and why.top == () and why.windows == ()
+        assert all(t.score == 0 and not t.read for t in why.tokens)
+        assert "no token was read" in why.summary()
+        assert why.probability == pytest.approx(proba.max())
+    assert [t.text for t in empty[0].tokens] == ["zorblax", "quuxly"]
+    assert "no token was read" in empty[1]._repr_html_()
+
+
+def _error(call):
+    with pytest.raises(Exception) as info:
+        call()
+    return info.type, str(info.value)
+
+
+@pytest.mark.parametrize(
+    "documents",
+    ["a bare string", ["fine", None], [b"bytes"], [], np.array([["2d"]])],
+    ids=["string", "none", "bytes", "empty", "2d"],
+)
+def test_bad_documents_raise_as_predict_does(planted_pipe, documents):
+    expected = _error(lambda: planted_pipe.predict(documents))
+    assert _error(lambda: explain(planted_pipe, documents)) == expected
+    assert issubclass(expected[0], ValueError | TypeError)
+
+
+def test_errors_name_the_problem(planted_pipe, tiny_glove):
+    unfitted = make_glove_pipeline(tiny_glove)
+    with pytest.raises(NotFittedError):
+        explain(unfitted, ["a doc"])
+    with pytest.raises(NotFittedError, match="not fitted"):
+        unfitted[0].fit(["a doc"])
+        explain(unfitted, ["a doc"])
+    with pytest.raises(ValueError, match=r"target='sports' is not a class.*'cars'"):
+        explain(planted_pipe, ["a doc"], target="sports")
+    with pytest.raises(TypeError, match="Pipeline of a GloveSequenceVectorizer"):
+        explain(planted_pipe[-1], ["a doc"])
+    for top in (-1, True, 2.5):
+        with pytest.raises(ValueError, match="top must be an int"):
+            explain(planted_pipe, ["a doc"], top=top)
+    assert explain(planted_pipe, ["rocket"], top=0)[0].top == ()
+
+
+def test_html_shades_each_read_token_with_a_legend(planted_pipe):
+    explanations = explain(planted_pipe, ["<b>rocket</b> & the zorblax", "doctor"])
+    html = explanations[0]._repr_html_()
+    assert "&lt;" in html and "<b>" not in html
+    shaded = re.findall(
+        r'<span style="background: rgba\([^"]+\)" title="([^"]+)">', html
+    )
+    assert len(shaded) == sum(t.read for t in explanations[0].tokens) == 2
+    assert "toward space" in html and "against space" in html and "not read" in html
+    assert explanations._repr_html_().count("skglove-explanation") == 2
+    assert str(explanations).splitlines()[1].startswith("med (")
+    assert isinstance(explanations[0], Explanation)
+    assert "rocket" in repr(explanations[0])
+
+
+def test_a_loaded_pipeline_explains_the_same(planted_pipe, tmp_path):
+    path = tmp_path / "model.skglove"
+    skglove.save(planted_pipe, path)
+    docs, _ = planted_posts(2, seed=2)
+    before = explain(planted_pipe, docs)
+    after = explain(skglove.load(path), docs)
+    for a, b in zip(before, after, strict=True):
+        assert [t.score for t in a.tokens] == pytest.approx([t.score for t in b.tokens])
