@@ -296,16 +296,12 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
 
     def _tokenize_all(self, raw_documents) -> "_Tokens":
         documents = check_documents(raw_documents)
-        table = str.maketrans(self.filter_chars, " " * len(self.filter_chars))
-        lower = str.lower if self.lowercase else str
+        normalize = self._normalizer()
         # Python does the lowercasing and filtering, so the semantics are
         # exactly Keras'; Arrow splits, counts and looks up the tokens in C++
         # without making a Python object per token. UTF-8 with surrogatepass
         # maps every str, even one with lone surrogates, to distinct bytes.
-        encoded = [
-            lower(doc).translate(table).encode("utf-8", "surrogatepass")
-            for doc in documents
-        ]
+        encoded = [normalize(doc).encode("utf-8", "surrogatepass") for doc in documents]
         lists = pc.split_pattern(pa.array(encoded, pa.large_binary()), b" ")
         flat = pc.list_flatten(lists)
         nonempty = pc.not_equal(pc.binary_length(flat), 0)
@@ -380,17 +376,21 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
             100 * self.glove_coverage_["tokens"],
         )
 
+    def _normalizer(self):
+        """A document as the tokenizer splits it: lowercased, filters as spaces."""
+        table = str.maketrans(self.filter_chars, " " * len(self.filter_chars))
+        if self.lowercase:
+            return lambda doc: doc.lower().translate(table)
+        return lambda doc: doc.translate(table)
+
     def _token_spans(self, document: str) -> list[tuple[int, int]]:
         """Where each token of ``document`` is written: ``(start, end)`` offsets.
 
         The tokens are those of :meth:`_tokenize_all`, in the same order.
         """
-        table = str.maketrans(self.filter_chars, " " * len(self.filter_chars))
-        lower = str.lower if self.lowercase else str
-        spans = [
-            m.span() for m in re.finditer("[^ ]+", lower(document).translate(table))
-        ]
-        if self.lowercase and len(document.lower()) != len(document):
+        normalized = self._normalizer()(document)
+        spans = [m.span() for m in re.finditer("[^ ]+", normalized)]
+        if len(normalized) != len(document):
             # Lowercasing lengthened some characters (such as "İ"): map the
             # offsets of the lowercased text back to the original's.
             ends = np.cumsum([len(c.lower()) for c in document])
