@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # for type checkers and the API docs; not run
     from ._classifier import GloveCNNClassifier
     from ._explain import explain
-    from ._explanation import Explanation, Explanations, Token, Window
+    from ._explanation import Explanation, Explanations, Token, Tokens, Window
     from ._persistence import load, save
     from ._pipeline import BLOG_PARAMS, make_glove_pipeline
     from ._vectorizer import KERAS_FILTERS, GloveSequenceVectorizer
@@ -35,6 +35,7 @@ _LAZY = {
     "Explanations": "._explanation",
     "KERAS_FILTERS": "._vectorizer",
     "Token": "._explanation",
+    "Tokens": "._explanation",
     "Window": "._explanation",
     "explain": "._explain",
     "GloveCNNClassifier": "._classifier",
@@ -69,6 +70,7 @@ __all__ = [
     "GloveSequenceVectorizer",
     "GloveVectors",
     "Token",
+    "Tokens",
     "Window",
     "__version__",
     "explain",

@@ -1,6 +1,12 @@
-"""Exact word attributions of a Kim network with a linear readout.
+"""The class logits of skglove's networks, and their exact token shares.
 
-With ``dense_units=0``, the class logits of :func:`skglove._models.build_kim_cnn`
+Every network ends in a softmax over class logits ``z``: the output layer's
+logits, or with a lexical channel ``w_lex * s + w_glove * log p_glove`` (see
+:class:`skglove._layers.ChannelMix`). :func:`output_logits` computes them, in
+float64, from the layers' inputs, so that they do not lose what float32
+probabilities round to 0.
+
+With ``dense_units=0``, the logits of :func:`skglove._models.build_kim_cnn`
 (and of the lexical channel beside it) are sums over the document's tokens:
 
 - each convolution filter's max-pooled value is the value of its winning
@@ -11,8 +17,9 @@ With ``dense_units=0``, the class logits of :func:`skglove._models.build_kim_cnn
 
 The output layer adds a bias. So each class's logit, centred on the mean over
 classes (which the softmax ignores), splits exactly into one share per token
-plus an intercept: :func:`exact_attributions` returns those shares. Nothing
-here is approximated; only the probabilities' clip at 1e-12 is ignored.
+plus an intercept: :func:`exact_attributions` returns those shares. The one
+term that is not a sum over tokens is ChannelMix's floor on the GloVe
+channel's probabilities; it joins the intercept of the documents it touches.
 """
 
 from typing import NamedTuple
@@ -21,10 +28,11 @@ import keras
 import numpy as np
 from keras import layers
 
-from ._layers import ChannelMix, TfidfPooling
+from ._layers import PROBABILITY_FLOOR, ChannelMix, TfidfPooling
 from ._models import OUTPUT
+from ._training import predict
 
-__all__ = ["Attribution", "exact_attributions"]
+__all__ = ["Attribution", "exact_attributions", "output_logits"]
 
 #: Names that build_kim_cnn gives its network, alone or with a lexical channel.
 _KIM_NAMES = ("kim_cnn", "kim_cnn_lexical")
@@ -34,18 +42,76 @@ _BATCH = 32
 
 
 class Attribution(NamedTuple):
-    """One document's share of each class's centred logit.
+    """One document's shares of its target class's centred logit.
 
-    ``tokens[t, c]`` is the share of the ``t``-th id of the sequence in class
-    ``c``'s logit minus the mean logit; ``tokens.sum(0) + intercept`` is that
-    centred logit. ``windows`` lists ``(first, last, shares)`` for the winning
-    windows of filters wider than one word; their shares are also split
-    evenly over their words in ``tokens``.
+    ``tokens[t]`` is the share of the ``t``-th id of the sequence in the
+    target's logit minus the mean logit; ``tokens.sum() + intercept`` is that
+    centred logit. ``windows`` lists ``(first, last, share)`` for the
+    distinct spans that won filters wider than one word; their shares are
+    also split evenly over their words in ``tokens``.
     """
 
     tokens: np.ndarray
     windows: list
-    intercept: np.ndarray
+    intercept: float
+
+
+class _Head(NamedTuple):
+    """How a network's class logits are made from its last layers' inputs."""
+
+    dense: layers.Dense  # the GloVe channel's output layer
+    lexical: TfidfPooling | None  # the lexical channel's pooling, if any
+    weights: tuple[float, float]  # the channel weights, (lexical, GloVe)
+
+
+def _producer(tensor):
+    return tensor._keras_history.operation
+
+
+def _head(model: keras.Model) -> _Head:
+    output = model.get_layer(OUTPUT)
+    if not isinstance(output, ChannelMix):
+        return _Head(output, None, (0.0, 1.0))
+    lexical_scores, probabilities = output.input
+    weights = tuple(float(w) for w in keras.ops.convert_to_numpy(output.mix))
+    return _Head(_producer(probabilities), _producer(lexical_scores), weights)
+
+
+def _dense_logits(head: _Head, features: np.ndarray) -> np.ndarray:
+    kernel, bias = (keras.ops.convert_to_numpy(w) for w in head.dense.weights[:2])
+    return features.astype(np.float64) @ kernel.astype(np.float64) + bias
+
+
+def _centred(logits: np.ndarray) -> np.ndarray:
+    return logits - logits.mean(axis=-1, keepdims=True)
+
+
+def _mixed(head: _Head, glove_logits, lexical_scores=None) -> np.ndarray:
+    """The network's centred output logits from its channels' logits."""
+    if head.lexical is None:
+        return _centred(glove_logits)
+    shifted = glove_logits - glove_logits.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    w_lexical, w_glove = head.weights
+    # As ChannelMix: log(max(p, floor)).
+    log_p = np.maximum(log_p, np.log(np.float32(PROBABILITY_FLOOR)))
+    return _centred(w_lexical * lexical_scores + w_glove * log_p)
+
+
+def output_logits(model: keras.Model, X: np.ndarray, **predict_args) -> np.ndarray:
+    """The centred class logits of ``model`` on ``X``, in float64.
+
+    ``predict_args`` go to :func:`skglove._training.predict` (``by_length``,
+    ``batch_size``, ``verbose``).
+    """
+    head = _head(model)
+    outputs = [head.dense.input]
+    if head.lexical is not None:
+        outputs.append(head.lexical.output)
+    parts = predict(keras.Model(model.inputs[0], outputs), X, **predict_args)
+    parts = parts if isinstance(parts, list) else [parts]
+    glove_logits = _dense_logits(head, parts[0])
+    return _mixed(head, glove_logits, *[p.astype(np.float64) for p in parts[1:]])
 
 
 class _Block(NamedTuple):
@@ -55,16 +121,9 @@ class _Block(NamedTuple):
 
 
 class _Readout(NamedTuple):
+    head: _Head
     features: keras.Model  # ids -> each block's inputs, then the word scores
     blocks: list
-    lexical: TfidfPooling | None
-    kernel: np.ndarray  # the output layer's, centred over classes
-    intercept: np.ndarray
-    weights: tuple[float, float]  # of the lexical and the GloVe channel
-
-
-def _producer(tensor):
-    return tensor._keras_history.operation
 
 
 def _readout(model: keras.Model) -> _Readout | None:
@@ -72,15 +131,8 @@ def _readout(model: keras.Model) -> _Readout | None:
     are not a sum over tokens (another architecture, a hidden Dense layer)."""
     if model.name not in _KIM_NAMES:
         return None
-    output = model.get_layer(OUTPUT)
-    lexical = None
-    weights = (0.0, 1.0)
-    dense = output
-    if isinstance(output, ChannelMix):
-        lexical_scores, probabilities = output.input
-        lexical, dense = _producer(lexical_scores), _producer(probabilities)
-        weights = tuple(float(w) for w in keras.ops.convert_to_numpy(output.mix))
-    features = dense.input
+    head = _head(model)
+    features = head.dense.input
     while isinstance(_producer(features), layers.Dropout):
         features = _producer(features).input
     joined = _producer(features)
@@ -98,21 +150,15 @@ def _readout(model: keras.Model) -> _Readout | None:
             blocks.append(_Block("mean", rows, layer))
         else:  # such as a hidden Dense layer (dense_units > 0)
             return None
-    if lexical is not None:
-        outputs.append(lexical.input[1])
-    kernel, bias = (keras.ops.convert_to_numpy(w) for w in dense.weights[:2])
-    return _Readout(
-        features=keras.Model(model.inputs[0], outputs),
-        blocks=blocks,
-        lexical=lexical,
-        kernel=kernel - kernel.mean(axis=1, keepdims=True),
-        intercept=weights[1] * (bias - bias.mean()),
-        weights=weights,
-    )
+    if head.lexical is not None:
+        outputs.append(head.lexical.input[1])
+    return _Readout(head, keras.Model(model.inputs[0], outputs), blocks)
 
 
-def exact_attributions(model: keras.Model, sequences) -> list[Attribution] | None:
-    """Each sequence's token shares of the centred class logits of ``model``.
+def exact_attributions(
+    model: keras.Model, sequences, targets
+) -> list[Attribution] | None:
+    """Each sequence's token shares of its target's centred logit.
 
     Parameters
     ----------
@@ -120,6 +166,8 @@ def exact_attributions(model: keras.Model, sequences) -> list[Attribution] | Non
         A network of :func:`skglove._models.build_network`.
     sequences : list of 1-D int arrays
         The model's input ids of each document, without padding.
+    targets : array of int
+        The class code to explain, per sequence.
 
     Returns
     -------
@@ -131,72 +179,88 @@ def exact_attributions(model: keras.Model, sequences) -> list[Attribution] | Non
     readout = _readout(model)
     if readout is None:
         return None
-    n_classes = readout.kernel.shape[1]
     results = [None] * len(sequences)
     lengths = np.array([len(s) for s in sequences], dtype=np.int64)
     order = np.argsort(lengths, kind="stable")
     for chunk in np.array_split(order, max(1, -(-len(order) // _BATCH))):
         if not len(chunk):
             continue
-        width = max(1, int(lengths[chunk].max()))
-        ids = np.zeros((len(chunk), width), dtype=np.int32)
+        ids = np.zeros((len(chunk), max(1, int(lengths[chunk].max()))), np.int32)
         for row, i in enumerate(chunk):
             ids[row, : lengths[i]] = sequences[i]
-        shares, windows = _chunk_shares(readout, ids, lengths[chunk])
-        for row, i in enumerate(chunk):
-            results[i] = Attribution(
-                tokens=shares[row, : lengths[i]].reshape(-1, n_classes),
-                windows=windows[row],
-                intercept=readout.intercept,
-            )
+        for row, result in enumerate(
+            _chunk_shares(readout, ids, lengths[chunk], np.asarray(targets)[chunk])
+        ):
+            results[chunk[row]] = result
     return results
 
 
-def _chunk_shares(readout: _Readout, ids: np.ndarray, lengths: np.ndarray):
-    """Token shares ``(batch, length, classes)`` and the wide windows."""
+def _chunk_shares(readout: _Readout, ids, lengths, targets) -> list[Attribution]:
+    """The attributions of a batch of sequences, padded at the end."""
+    head = readout.head
     outputs = readout.features(ids)
     if not isinstance(outputs, list | tuple):  # a model of one output
         outputs = [outputs]
     outputs = [keras.ops.convert_to_numpy(x) for x in outputs]
-    w_lexical, w_glove = readout.weights
-    shares = np.zeros((*ids.shape, readout.kernel.shape[1]), dtype=np.float64)
+    kernel = keras.ops.convert_to_numpy(head.dense.weights[0]).astype(np.float64)
+    centred_kernel = _centred(kernel)
+    w_lexical, w_glove = head.weights
+    n_classes = kernel.shape[1]
+    shares = np.zeros((*ids.shape, n_classes))
+    pooled = np.zeros((len(ids), kernel.shape[0]))
     windows = [[] for _ in lengths]
     for block, values in zip(readout.blocks, outputs, strict=False):
-        kernel = readout.kernel[block.rows].astype(np.float64)
+        block_kernel = centred_kernel[block.rows]
         if block.kind == "mean":
             weights = keras.ops.convert_to_numpy(block.pool.token_weights(ids))
-            shares += w_glove * weights[..., None] * (values @ kernel)
+            vectors = weights[..., None] * values
+            shares += w_glove * (vectors @ block_kernel)
+            pooled[:, block.rows] = vectors.sum(axis=1)
         else:
-            _add_window_shares(shares, windows, w_glove * kernel, values, lengths)
-    if readout.lexical is not None:
-        scores = outputs[-1].astype(np.float64)
-        weights = keras.ops.convert_to_numpy(readout.lexical.token_weights(ids))
-        centred = scores - scores.mean(axis=-1, keepdims=True)
-        shares += w_lexical * weights[..., None] * centred
-    return shares, windows
+            pooled[:, block.rows] = _add_window_shares(
+                shares, windows, w_glove * block_kernel, values, lengths
+            )
+    lexical_scores = None
+    if head.lexical is not None:
+        weights = keras.ops.convert_to_numpy(head.lexical.token_weights(ids))
+        token_scores = weights[..., None] * outputs[-1].astype(np.float64)
+        shares += w_lexical * _centred(token_scores)
+        lexical_scores = token_scores.sum(axis=1)
+    # Windows that overhang a shorter document's end gave padding a share too.
+    shares[np.arange(ids.shape[1]) >= lengths[:, None]] = 0
+    # The intercept: the output logits less the tokens' shares, which is the
+    # bias's share and, where it applies, the probability floor's.
+    logits = _mixed(head, _dense_logits(head, pooled), lexical_scores)
+    rows = np.arange(len(ids))
+    intercepts = logits[rows, targets] - shares[rows, :, targets].sum(axis=1)
+    return [
+        Attribution(
+            tokens=shares[row, :n, code],
+            windows=_distinct_windows(windows[row], code),
+            intercept=float(intercepts[row]),
+        )
+        for row, (n, code) in enumerate(zip(lengths.tolist(), targets, strict=True))
+    ]
 
 
-def _add_window_shares(shares, windows, kernel, values, lengths) -> None:
+def _add_window_shares(shares, windows, kernel, values, lengths) -> np.ndarray:
     """Give each filter's pooled value to its winning window's words.
 
     ``values`` holds every window's filter outputs, ``(batch, n_windows,
     filters)``; a window of width ``w`` at ``j`` reads the words ``j - w + 1``
     to ``j``. A value that several windows reach is shared evenly among them,
-    so equal words (which give equal values) get equal shares.
+    so equal words (which give equal values) get equal shares. Returns the
+    pooled values, ``(batch, filters)``.
     """
     length = shares.shape[1]
     width = values.shape[1] - length + 1
     pooled = values.max(axis=1, keepdims=True)
     winners = (values == pooled) & (pooled > 0)
-    n_winners = winners.sum(axis=1)
-    # At most a few winners per filter: add their shares one by one.
-    row, j, f = np.nonzero(winners)
-    credit = pooled[row, 0, f] / n_winners[row, f]
-    window_shares = np.zeros((*values.shape[:2], kernel.shape[1]))
-    np.add.at(window_shares, (row, j), credit[:, None] * kernel[f])
+    credit = winners * (pooled / np.maximum(winners.sum(axis=1, keepdims=True), 1))
+    window_shares = (credit @ kernel.astype(np.float32)).astype(np.float64)
     if width == 1:
         shares += window_shares
-        return
+        return pooled[:, 0]
     j = np.arange(values.shape[1])
     first = np.maximum(j - width + 1, 0)
     last = np.minimum(j[None, :], lengths[:, None] - 1)
@@ -208,8 +272,19 @@ def _add_window_shares(shares, windows, kernel, values, lengths) -> None:
     )
     t = np.arange(length)
     shares += ends[:, t + width] - ends[:, t]
-    for row, n in enumerate(lengths.tolist()):
-        won = np.flatnonzero(np.abs(window_shares[row, : n + width - 1]).sum(1) > 0)
+    won = winners.any(axis=2)
+    for row in range(len(lengths)):
         windows[row].extend(
-            (int(first[k]), int(last[row, k]), window_shares[row, k]) for k in won
+            (int(first[k]), int(last[row, k]), window_shares[row, k])
+            for k in np.flatnonzero(won[row])
         )
+    return pooled[:, 0]
+
+
+def _distinct_windows(windows, code: int) -> list:
+    """One ``(first, last, share)`` per span: overhanging windows of a short
+    document, and windows of several widths, can read the same words."""
+    spans = {}
+    for first, last, share in windows:
+        spans[first, last] = spans.get((first, last), 0.0) + float(share[code])
+    return [(first, last, share) for (first, last), share in spans.items()]

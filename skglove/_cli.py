@@ -249,9 +249,10 @@ def _predict(args) -> None:
         stream = io.TextIOWrapper(
             sys.stdin.buffer, encoding=args.encoding, errors="replace"
         )
-        lines = stream.read().splitlines()
+        text = stream.read()
     else:
-        lines = Path(args.input).read_text(args.encoding, "replace").splitlines()
+        text = Path(args.input).read_text(args.encoding, "replace")
+    lines = _lines(text)
     if not lines:
         return
     if args.explain:
@@ -266,9 +267,23 @@ def _predict(args) -> None:
     sys.stdout.write("\n".join(rows) + "\n")
 
 
+def _lines(text: str) -> list[str]:
+    """The lines of ``text`` as ``wc -l`` counts them: split at newlines only
+    (``str.splitlines`` would also split at form feeds and other separators),
+    and without the carriage return of a CRLF ending."""
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return [line.removesuffix("\r") for line in lines]
+
+
+#: What ``str.splitlines`` splits at, and tab, the column separator.
+_BREAKS = dict.fromkeys(map(ord, "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029\t"), " ")
+
+
 def _one_line(value) -> str:
-    # One output line per input line: newlines in labels would shift them.
-    return str(value).replace("\n", " ").replace("\t", " ")
+    # One output line per input line: a line break in a label would shift them.
+    return str(value).translate(_BREAKS)
 
 
 def _info(args) -> None:

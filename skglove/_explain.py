@@ -7,16 +7,15 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from ._attribution import exact_attributions
+from ._attribution import exact_attributions, output_logits
 from ._classifier import GloveCNNClassifier
-from ._explanation import Explanation, Explanations, Token, Window
-from ._ids import IdSequences
+from ._explanation import Explanation, Explanations, Tokens, Window
 from ._validation import check_documents
 from ._vectorizer import GloveSequenceVectorizer, _pad
 
 __all__ = ["explain"]
 
-#: Rows of one occlusion call to ``predict_proba``: bounds its memory.
+#: Sequences of one occlusion call to the network: bounds its memory.
 _OCCLUSION_ROWS = 4096
 
 
@@ -84,40 +83,48 @@ def explain(
     vectorizer, classifier = _steps(pipeline)
     if isinstance(top, bool) or not isinstance(top, Integral) or top < 0:
         raise ValueError(f"top must be an int >= 0, got {top!r}")
-    check_is_fitted(vectorizer, "vocabulary_")
+    check_is_fitted(pipeline)
     documents = check_documents(documents)
+    target_code = None
+    if hasattr(classifier, "classes_"):  # else predict_proba says it is unfitted
+        target_code = _class_code(classifier.classes_.tolist(), target)
     proba = pipeline.predict_proba(documents)
     classes = classifier.classes_.tolist()
-    target_code = _class_code(classes, target)
+    codes = (
+        proba.argmax(axis=1)
+        if target_code is None
+        else np.full(len(proba), target_code)
+    )
     tokens = vectorizer._tokenize_all(documents)
     ids = vectorizer._token_ids(tokens)
     bounds = pairwise(np.searchsorted(tokens.doc, np.arange(len(documents) + 1)))
     per_document = [ids[a:b] for a, b in bounds]
     read = [_read_tokens(doc_ids, vectorizer) for doc_ids in per_document]
-    sequences = [doc_ids[r] for doc_ids, r in zip(per_document, read, strict=True)]
     encoder = classifier.feature_encoder_
-    shares = exact_attributions(
-        classifier.model_, [encoder.transform(s) for s in sequences]
-    )
-    exact = shares is not None
-    if not exact:
-        shares = _occlusion(classifier, vectorizer, sequences, proba)
+    sequences = [
+        encoder.transform(doc_ids[r])
+        for doc_ids, r in zip(per_document, read, strict=True)
+    ]
+    shares = exact_attributions(classifier.model_, sequences, codes)
+    method = "exact"
+    if shares is None:
+        method = "occlusion"
+        shares = _occlusion(classifier, vectorizer, sequences, codes)
     explanations = Explanations()
     for i, document in enumerate(documents):
         label = int(np.argmax(proba[i]))
-        code = label if target_code is None else target_code
         explanations.append(
             _explanation(
                 document,
                 vectorizer._token_spans(document),
                 read[i],
                 shares[i],
-                code=code,
                 top=top,
                 label=classes[label],
-                target=classes[code],
-                probabilities=proba[i],
-                method="exact" if exact else "occlusion",
+                probability=float(proba[i, label]),
+                target=classes[codes[i]],
+                target_probability=float(proba[i, codes[i]]),
+                method=method,
             )
         )
     return explanations
@@ -141,7 +148,14 @@ def _steps(pipeline):
 def _class_code(classes: list, target) -> int | None:
     if target is None:
         return None
-    matches = [i for i, c in enumerate(classes) if c == target]
+    if np.ndim(target) != 0:
+        raise TypeError(f"target must be one class label, got {target!r:.100}")
+    # True == 1 in Python: a bool names a class only among bool classes.
+    matches = [
+        i
+        for i, c in enumerate(classes)
+        if c == target and isinstance(c, bool) == isinstance(target, bool | np.bool_)
+    ]
     if not matches:
         raise ValueError(
             f"target={target!r} is not a class of this classifier; its classes "
@@ -160,92 +174,79 @@ def _read_tokens(ids: np.ndarray, vectorizer) -> np.ndarray:
     return kept[: vectorizer.max_len]
 
 
-def _occlusion(classifier, vectorizer, sequences, proba) -> list:
-    """Per token: the fall of each centred log-probability without it."""
-    shares = []
-    group, rows = [], 0
+def _occlusion(classifier, vectorizer, sequences, codes) -> list[np.ndarray]:
+    """Per token: the fall of the target's centred logit without that token.
+
+    The token is left out of the sequence the network reads; the network
+    then reads the others as the vectorizer would pad them.
+    """
+    shares, group, rows = [], [], 0
     for i, sequence in enumerate(sequences):
         group.append(i)
-        rows += len(sequence)
+        rows += len(sequence) + 1
         if rows >= _OCCLUSION_ROWS or i == len(sequences) - 1:
-            shares.extend(_occlude(classifier, vectorizer, sequences, group, proba))
+            shares.extend(_occlude(classifier, vectorizer, sequences, group, codes))
             group, rows = [], 0
     return shares
 
 
-def _occlude(classifier, vectorizer, sequences, group, proba):
-    # Every sequence of the group with one token left out, in order.
-    ids, doc = [], []
-    for sequence in (sequences[i] for i in group):
-        for t in range(len(sequence)):
-            ids.append(np.delete(sequence, t))
-            doc.append(np.full(len(sequence) - 1, len(doc)))
-    if not ids:
-        return [np.zeros((0, proba.shape[1])) for _ in group]
+def _occlude(classifier, vectorizer, sequences, group, codes) -> list[np.ndarray]:
+    # Each sequence of the group, then each with one token left out.
+    variants = []
+    for i in group:
+        sequence = sequences[i]
+        variants.append(sequence)
+        variants.extend(np.delete(sequence, t) for t in range(len(sequence)))
+    lengths = [len(v) for v in variants]
     X = _pad(
-        np.concatenate(ids),
-        np.concatenate(doc),
-        len(ids),
+        np.concatenate(variants).astype(np.int64),
+        np.repeat(np.arange(len(variants)), lengths),
+        len(variants),
         int(vectorizer.max_len),
         vectorizer.padding,
         vectorizer.truncating,
     )
-    without = _centred_log(
-        classifier.predict_proba(IdSequences(X, _source(vectorizer)))
+    logits = output_logits(
+        classifier.model_, X, **classifier._predict_args(verbose=0, callbacks=[])
     )
     shares, offset = [], 0
     for i in group:
-        n = len(sequences[i])
-        shares.append(_centred_log(proba[i : i + 1]) - without[offset : offset + n])
-        offset += n
+        n, code = len(sequences[i]), codes[i]
+        block = logits[offset : offset + n + 1, code]
+        shares.append(block[0] - block[1:])
+        offset += n + 1
     return shares
 
 
-def _source(vectorizer):
-    return getattr(vectorizer, "id_source_", None)
-
-
-def _centred_log(proba: np.ndarray) -> np.ndarray:
-    logits = np.log(np.maximum(proba, 1e-12))
-    return logits - logits.mean(axis=1, keepdims=True)
-
-
 def _explanation(
-    document, spans, read, shares, *, code, top, label, target, probabilities, method
+    document, spans, read, shares, *, top, method, **prediction
 ) -> Explanation:
-    token_shares = shares if method == "occlusion" else shares.tokens
-    scores = np.zeros(len(spans))
-    scores[read] = token_shares[:, code]
-    is_read = np.zeros(len(spans), dtype=bool)
+    starts, ends = spans
+    scores = np.zeros(len(starts))
+    scores[read] = shares if method == "occlusion" else shares.tokens
+    is_read = np.zeros(len(starts), dtype=bool)
     is_read[read] = True
-    tokens = tuple(
-        Token(i, start, end, document[start:end], float(scores[i]), bool(is_read[i]))
-        for i, (start, end) in enumerate(spans)
-    )
-    order = np.argsort(-scores, kind="stable")
-    best = tuple(tokens[i] for i in order if is_read[i] and scores[i] > 0)[:top]
-    windows = ()
-    intercept = None
+    tokens = Tokens(document, starts, ends, scores, is_read)
+    positive = np.flatnonzero(is_read & (scores > 0))
+    best = positive[np.argsort(-scores[positive], kind="stable")][:top]
+    windows, intercept = (), None
     if method == "exact":
-        intercept = float(shares.intercept[code])
-        windows = _top_windows(document, spans, read, shares.windows, code, top)
+        intercept = shares.intercept
+        windows = _top_windows(document, tokens, read, shares.windows, top)
     return Explanation(
         document=document,
-        label=label,
-        probability=float(probabilities.max()),
-        target=target,
-        target_probability=float(probabilities[code]),
         tokens=tokens,
-        top=best,
+        top=tuple(tokens[i] for i in best.tolist()),
         windows=windows,
         intercept=intercept,
         method=method,
+        **prediction,
     )
 
 
-def _top_windows(document, spans, read, windows, code, top) -> tuple:
+def _top_windows(document, tokens, read, windows, top) -> tuple:
     scored = sorted(
-        ((float(s[code]), first, last) for first, last, s in windows),
+        ((share, first, last) for first, last, share in windows),
         key=lambda w: (-w[0], w[1]),
     )
     best = []
@@ -253,6 +254,6 @@ def _top_windows(document, spans, read, windows, code, top) -> tuple:
         if score <= 0:
             break
         first, last = int(read[first]), int(read[last])
-        text = document[spans[first][0] : spans[last][1]]
+        text = document[tokens[first].start : tokens[last].end]
         best.append(Window(first, last, text, score))
     return tuple(best)

@@ -1,18 +1,21 @@
 """What :func:`skglove.explain` returns, and how it shows in text and HTML."""
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
+from typing import NamedTuple
 
-__all__ = ["Explanation", "Explanations", "Token", "Window"]
+import numpy as np
+
+__all__ = ["Explanation", "Explanations", "Token", "Tokens", "Window"]
 
 #: Colours of scores toward and against the target class (RGB).
 _TOWARD = (214, 39, 40)
 _AGAINST = (31, 119, 180)
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     """One token of a document, as the vectorizer splits it.
 
     Attributes
@@ -39,8 +42,7 @@ class Token:
     read: bool
 
 
-@dataclass(frozen=True)
-class Window:
+class Window(NamedTuple):
     """A window of consecutive tokens that won a convolution filter.
 
     Attributes
@@ -60,6 +62,68 @@ class Window:
     score: float
 
 
+class Tokens(Sequence):
+    """The tokens of a document: a read-only sequence of :class:`Token`.
+
+    The tokens are kept as arrays, and each :class:`Token` is made when it is
+    read, so that a long document costs a few bytes per token.
+
+    Attributes
+    ----------
+    starts, ends : ndarray of int
+        Where each token is written in the document.
+    scores : ndarray of float
+        Each token's score (0 for tokens not read).
+    read : ndarray of bool
+        Whether the network read each token.
+    """
+
+    def __init__(self, document: str, starts, ends, scores, read) -> None:
+        self._document = document
+        self.starts, self.ends, self.scores, self.read = (
+            _frozen(np.asarray(a)) for a in (starts, ends, scores, read)
+        )
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self))))
+        index = range(len(self))[index]  # negative indices; IndexError
+        start, end = int(self.starts[index]), int(self.ends[index])
+        return Token(
+            index,
+            start,
+            end,
+            self._document[start:end],
+            float(self.scores[index]),
+            bool(self.read[index]),
+        )
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Tokens):
+            return NotImplemented
+        return self._document == other._document and all(
+            np.array_equal(a, b)
+            for a, b in zip(
+                (self.starts, self.ends, self.scores, self.read),
+                (other.starts, other.ends, other.scores, other.read),
+                strict=True,
+            )
+        )
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"Tokens({len(self)} tokens, {int(self.read.sum())} read)"
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array.setflags(write=False)
+    return array
+
+
 @dataclass(frozen=True, repr=False)
 class Explanation:
     """Why a document got its prediction: a score per token.
@@ -76,17 +140,20 @@ class Explanation:
         The class the scores are toward: ``label`` unless another was named.
     target_probability : float
         The target's probability.
-    tokens : tuple of Token
-        Every token of the document, in order.
+    tokens : Tokens
+        Every token of the document, in order: a sequence of :class:`Token`,
+        with the scores also as an array, ``tokens.scores``.
     top : tuple of Token
         The read tokens with the largest positive scores, largest first.
     windows : tuple of Window
         The winning windows with the largest positive scores, for networks
         that read windows wider than one word; empty otherwise.
     intercept : float or None
-        What the target's centred logit is without any token (``method=
-        "exact"``): ``intercept + sum(token.score)`` is that logit. None for
-        occlusion, whose scores do not add up.
+        With ``method="exact"``, the part of the target's centred logit that
+        no token has, so that ``intercept + sum(token.score)`` is that logit:
+        the output bias's share, plus the effect of the floor (1e-12) on the
+        GloVe channel's probabilities where a class's falls below it. None
+        for occlusion, whose scores do not add up.
     method : {"exact", "occlusion"}
         How the scores were computed; see :func:`skglove.explain`.
     """
@@ -96,7 +163,7 @@ class Explanation:
     probability: float
     target: object
     target_probability: float
-    tokens: tuple
+    tokens: Tokens
     top: tuple
     windows: tuple
     intercept: float | None
@@ -105,18 +172,21 @@ class Explanation:
     @property
     def empty(self) -> bool:
         """True when the network read no token of the document."""
-        return not any(token.read for token in self.tokens)
+        return not self.tokens.read.any()
 
     def _heading(self) -> str:
-        text = f"{self.label} ({self.probability:.3f})"
+        text = f"{_one_line(self.label)} ({self.probability:.3f})"
         if self.target != self.label:
-            text += f", scores toward {self.target} ({self.target_probability:.3f})"
+            text += (
+                f", scores toward {_one_line(self.target)} "
+                f"({self.target_probability:.3f})"
+            )
         return text
 
     def _reason(self) -> str:
         return (
             "no token was read (none is in the vocabulary), so the "
-            "prediction comes from the intercept alone"
+            "prediction is the same as for an empty document"
         )
 
     def top_text(self) -> str:
@@ -124,6 +194,8 @@ class Explanation:
         if self.empty:
             return self._reason()
         if not self.top:
+            if (self.tokens.scores > 0).any():
+                return ""  # top=0
             return "no token scored toward the target"
         # Equal words score equally: show each once, with its count.
         counts = Counter((_one_line(t.text), f"{t.score:+.3f}") for t in self.top)
@@ -148,7 +220,7 @@ class Explanation:
         )
 
     def _repr_html_(self) -> str:
-        peak = max((abs(t.score) for t in self.tokens), default=0.0) or 1.0
+        peak = float(np.abs(self.tokens.scores).max(initial=0.0)) or 1.0
         parts, cursor = [], 0
         for token in self.tokens:
             parts.append(escape(self.document[cursor : token.start]))
@@ -213,5 +285,6 @@ def _legend(target, peak: float) -> str:
     )
 
 
-def _one_line(text: str) -> str:
+def _one_line(value) -> str:
+    text = str(value)
     return " ".join(text.split()) or repr(text)

@@ -8,9 +8,17 @@ import keras
 import numpy as np
 from keras import ops
 
-__all__ = ["ChannelMix", "SubsetEmbedding", "TfidfPooling", "squared_hinge"]
+__all__ = [
+    "PROBABILITY_FLOOR",
+    "ChannelMix",
+    "SubsetEmbedding",
+    "TfidfPooling",
+    "squared_hinge",
+]
 
 _PACKAGE = "skglove"
+#: ChannelMix reads a probability p as log(max(p, PROBABILITY_FLOOR)).
+PROBABILITY_FLOOR = 1e-12
 
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
@@ -206,7 +214,7 @@ class ChannelMix(keras.layers.Layer):
 
     def call(self, inputs):
         logits = [
-            ops.log(ops.maximum(x, 1e-12)) if log else x
+            ops.log(ops.maximum(x, PROBABILITY_FLOOR)) if log else x
             for x, log in zip(inputs, self.log_inputs, strict=True)
         ]
         return ops.softmax(sum(self.mix[i] * z for i, z in enumerate(logits)))

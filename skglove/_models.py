@@ -20,7 +20,13 @@ from keras import layers
 from scipy.optimize import minimize
 
 from ._ids import PAD
-from ._layers import ChannelMix, SubsetEmbedding, TfidfPooling, squared_hinge
+from ._layers import (
+    PROBABILITY_FLOOR,
+    ChannelMix,
+    SubsetEmbedding,
+    TfidfPooling,
+    squared_hinge,
+)
 
 __all__ = [
     "ARCHITECTURES",
@@ -475,7 +481,7 @@ def head_logits(model: keras.Model, outputs) -> list[np.ndarray]:
     """Each head's output of :func:`training_model` as class logits: the
     lexical scores as they are, the network's probabilities by their log."""
     return [
-        out if name == LEXICAL_HEAD else np.log(np.maximum(out, 1e-12))
+        out if name == LEXICAL_HEAD else np.log(np.maximum(out, PROBABILITY_FLOOR))
         for name, out in zip(heads(model), outputs, strict=True)
     ]
 

@@ -2,7 +2,6 @@
 
 import logging
 import os
-import re
 from collections.abc import Iterable
 from itertools import chain
 from numbers import Integral
@@ -383,20 +382,26 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
             return lambda doc: doc.lower().translate(table)
         return lambda doc: doc.translate(table)
 
-    def _token_spans(self, document: str) -> list[tuple[int, int]]:
-        """Where each token of ``document`` is written: ``(start, end)`` offsets.
-
-        The tokens are those of :meth:`_tokenize_all`, in the same order.
+    def _token_spans(self, document: str) -> tuple[np.ndarray, np.ndarray]:
+        """Where each token of ``document`` is written: its start and end
+        offsets, two int arrays. The tokens are those of :meth:`_tokenize_all`,
+        in the same order.
         """
         normalized = self._normalizer()(document)
-        spans = [m.span() for m in re.finditer("[^ ]+", normalized)]
+        code_points = np.frombuffer(
+            normalized.encode("utf-32-le", "surrogatepass"), dtype=np.uint32
+        )
+        # A token is a run of anything but spaces, as split_pattern(b" ") sees.
+        is_text = np.concatenate([[False], code_points != ord(" "), [False]])
+        edges = np.flatnonzero(is_text[1:] != is_text[:-1])
+        starts, ends = edges[0::2], edges[1::2]
         if len(normalized) != len(document):
             # Lowercasing lengthened some characters (such as "İ"): map the
             # offsets of the lowercased text back to the original's.
-            ends = np.cumsum([len(c.lower()) for c in document])
-            back = np.searchsorted(ends, [[s, e - 1] for s, e in spans], side="right")
-            spans = [(int(s), int(e) + 1) for s, e in back.reshape(-1, 2)]
-        return spans
+            lengths = np.cumsum([len(c.lower()) for c in document])
+            starts = np.searchsorted(lengths, starts, side="right")
+            ends = np.searchsorted(lengths, ends - 1, side="right") + 1
+        return starts, ends
 
     def _token_ids(self, tokens: "_Tokens") -> np.ndarray:
         """The id of every token, in order; -1 for a token the output drops.

@@ -153,4 +153,7 @@ def test_bench_explain_smoke(benchmarks_on_path, synthetic_archive, tiny_glove, 
     curve = results["stripped"]["curve"]
     assert [row["k"] for row in curve] == [1, 3, 5, 10]
     assert "| k  | top-k fall |" in out and "ratio" in out
-    assert results["stripped"]["speed"]["posts"] == 60
+    assert [row["posts"] for row in results["stripped"]["speed"]] == [
+        "60 first",
+        "60 longest",
+    ]

@@ -33,6 +33,34 @@ def _centred_log(proba):
     return logits - logits.mean(axis=-1, keepdims=True)
 
 
+def _output_layer(pipe):
+    """The Dense softmax layer of the GloVe channel."""
+    names = [layer.name for layer in pipe[-1].model_.layers]
+    name = "glove_probabilities" if "glove_probabilities" in names else "probabilities"
+    return pipe[-1].model_.get_layer(name)
+
+
+def _saturate(pipe, factor=600.0):
+    """Scale the output layer so that the softmax's small values underflow."""
+    dense = _output_layer(pipe)
+    kernel, bias = dense.get_weights()
+    dense.set_weights([kernel * factor, bias * factor])
+
+
+def _dense_logits(pipe, texts):
+    """The centred logits of a network without a lexical channel, computed
+    from the output layer's input (probabilities may round to 0)."""
+    import keras
+
+    vectorizer, clf = pipe[0], pipe[-1]
+    dense = _output_layer(pipe)
+    X = clf.feature_encoder_.transform(vectorizer.transform(texts))
+    features = keras.Model(clf.model_.inputs, dense.input).predict(X, verbose=0)
+    kernel, bias = dense.get_weights()
+    logits = features.astype(np.float64) @ kernel + bias
+    return logits - logits.mean(axis=1, keepdims=True)
+
+
 @pytest.fixture(scope="module")
 def planted_pipe(tiny_glove):
     """The default network (kernel width 1, lexical channel), small."""
@@ -69,7 +97,7 @@ def test_scores_and_intercept_add_up_to_the_centred_logit(tiny_glove, posts, par
     glove = params.pop("glove", tiny_glove)
     pipe = tiny_pipeline(glove, **{"kernel_size": 1, "dense_units": 0, **params})
     pipe.fit(docs, labels)
-    sample = [*docs[:6], "Rocket to the MOON, zorblax!"]
+    sample = [*docs[:6], "Rocket to the MOON, zorblax!", "rocket rocket moon rocket"]
     logits = _centred_log(pipe.predict_proba(sample))
     for target in (None, "med"):
         for explanation, row in zip(
@@ -78,28 +106,68 @@ def test_scores_and_intercept_add_up_to_the_centred_logit(tiny_glove, posts, par
             code = list(pipe.classes_).index(explanation.target)
             total = explanation.intercept + sum(t.score for t in explanation.tokens)
             assert total == pytest.approx(row[code], abs=1e-4)
+    if params.get("kernel_size", 1) == 1:
+        # A repeated word gets one score, shared by its tokens.
+        rockets = {t.score for t in explanation.tokens if t.text == "rocket"}
+        assert len(explanation.tokens) == 4 and len(rockets) == 1
     if params.get("kernel_size") == (1, 3):
-        windows = [w for e in explain(pipe, sample) for w in e.windows]
+        explanations = explain(pipe, sample)
+        windows = [w for e in explanations for w in e.windows]
         assert windows and all(w.last - w.first <= 2 for w in windows)
         assert any(w.last > w.first for w in windows)
+        for e in explanations:
+            assert len({(w.first, w.last) for w in e.windows}) == len(e.windows)
+
+
+def test_scores_stay_exact_where_probabilities_underflow(tiny_glove, posts):
+    # A confident GloVe channel: some classes' probabilities fall below the
+    # floor with which the output reads them.
+    pipe = tiny_pipeline(tiny_glove, kernel_size=1, dense_units=0).fit(*posts)
+    _saturate(pipe)
+    sample = ["rocket moon orbit", "doctor nurse", "engine car", posts[0][0]]
+    proba = pipe.predict_proba(sample)
+    assert (_output_layer_probabilities(pipe, sample) < 1e-12).any()
+    # The output's probabilities do not underflow (the floor keeps them
+    # above 1e-12 ** weight), so their logs give the centred logits.
+    assert proba.min() > 1e-30
+    for code, target in enumerate(pipe.classes_):
+        for why, row in zip(
+            explain(pipe, sample, target=target), _centred_log(proba), strict=True
+        ):
+            total = why.intercept + sum(t.score for t in why.tokens)
+            assert total == pytest.approx(row[code], abs=1e-3)
+
+
+def _output_layer_probabilities(pipe, texts):
+    import keras
+
+    vectorizer, clf = pipe[0], pipe[-1]
+    X = clf.feature_encoder_.transform(vectorizer.transform(texts))
+    model = keras.Model(clf.model_.inputs, _output_layer(pipe).output)
+    return model.predict(X, verbose=0)
 
 
 @pytest.mark.parametrize(
-    "params", [TINY_BLOG, {"kernel_size": 1, "dense_units": 8}], ids=["blog", "dense"]
+    ("params", "factor"),
+    [(TINY_BLOG, 1.0), ({"kernel_size": 1, "dense_units": 8}, 1.0), (TINY_BLOG, 1e4)],
+    ids=["blog", "dense", "blog-saturated"],
 )
 def test_networks_without_a_sum_over_tokens_score_by_occlusion(
-    tiny_glove, posts, params
+    tiny_glove, posts, params, factor
 ):
     docs, labels = posts
-    pipe = tiny_pipeline(tiny_glove, **params).fit(docs, labels)
-    (why,) = explain(pipe, [docs[0]])
+    pipe = tiny_pipeline(tiny_glove, lexical=False, **params).fit(docs, labels)
+    _saturate(pipe, factor)
+    doc = docs[0]
+    (why,) = explain(pipe, [doc], target="med")
     assert why.method == "occlusion" and why.intercept is None
-    code = list(pipe.classes_).index(why.label)
-    before = _centred_log(pipe.predict_proba([docs[0]]))[0, code]
-    for token in [t for t in why.tokens if t.read][:3]:
-        cut = docs[0][: token.start] + " " + docs[0][token.end :]
-        after = _centred_log(pipe.predict_proba([cut]))[0, code]
-        assert token.score == pytest.approx(before - after, abs=1e-4)
+    read = [t for t in why.tokens if t.read]
+    cuts = [doc[: t.start] + " " + doc[t.end :] for t in read]
+    logits = _dense_logits(pipe, [doc, *cuts])[:, list(pipe.classes_).index("med")]
+    assert [t.score for t in read] == pytest.approx(logits[0] - logits[1:], abs=1e-4)
+    if factor > 1:  # the scores are not flattened by probabilities of 0
+        assert (pipe.predict_proba([doc]) < 1e-30).any()
+        assert np.abs(logits[0] - logits[1:]).max() > 1
 
 
 def test_target_scores_toward_the_named_class(planted_pipe):
@@ -188,13 +256,19 @@ def test_bad_documents_raise_as_predict_does(planted_pipe, documents):
 
 def test_errors_name_the_problem(planted_pipe, tiny_glove):
     unfitted = make_glove_pipeline(tiny_glove)
-    with pytest.raises(NotFittedError):
+    with pytest.raises(NotFittedError) as predicting:
+        unfitted.predict(["a doc"])
+    with pytest.raises(NotFittedError, match=re.escape(str(predicting.value))):
         explain(unfitted, ["a doc"])
     with pytest.raises(NotFittedError, match="not fitted"):
         unfitted[0].fit(["a doc"])
         explain(unfitted, ["a doc"])
     with pytest.raises(ValueError, match=r"target='sports' is not a class.*'cars'"):
         explain(planted_pipe, ["a doc"], target="sports")
+    with pytest.raises(ValueError, match=r"target=True is not a class"):
+        explain(planted_pipe, ["a doc"], target=True)
+    with pytest.raises(TypeError, match=r"target must be one class label"):
+        explain(planted_pipe, ["a doc"], target=np.array(["med", "cars"]))
     with pytest.raises(TypeError, match="Pipeline of a GloveSequenceVectorizer"):
         explain(planted_pipe[-1], ["a doc"])
     for top in (-1, True, 2.5):
