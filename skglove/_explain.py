@@ -32,11 +32,13 @@ def explain(
     A token's score is its share of the target class's logit minus the mean
     logit over classes, the part of the logit that the softmax reads, in the
     output's log-probability units: the scores plus ``intercept`` add up to
-    it. A score of +1 multiplies the target's odds against the average class
-    by e. With ``dense_units > 0`` or ``architecture="blog"`` the output is
-    not a sum over tokens, and a token's score is by occlusion instead: how
-    much that centred logit falls when the token alone is removed, at the
-    cost of one forward pass per token.
+    it (the intercept also holds the effect of the output's floor on tiny
+    probabilities). A score of +1 multiplies the target's odds against the
+    average class by e. With ``dense_units > 0`` or ``architecture="blog"``
+    the output is not a sum over tokens, and a token's score is by occlusion
+    instead: how much that centred logit falls when the token alone is
+    removed from the sequence the network reads, at the cost of one forward
+    pass per token. See the docs' "Explaining predictions" page.
 
     Parameters
     ----------
@@ -65,9 +67,11 @@ def explain(
     NotFittedError
         If the pipeline is not fitted.
     ValueError
-        If ``documents`` is a string or empty, or ``target`` is not a class.
+        If ``documents`` is a string or empty, ``target`` is not a class, or
+        ``top`` is not an int >= 0.
     TypeError
-        If ``pipeline`` is not such a pipeline, or a document is not a str.
+        If ``pipeline`` is not such a pipeline, a document is not a str, or
+        ``target`` is not a single label.
 
     Examples
     --------

@@ -149,9 +149,14 @@ def test_archive_round_trip_in_process(
 def test_predict_explain_prints_the_top_words(csv_model, tmp_path, capsys):
     from skglove import explain, load
 
-    docs = ["The rocket reached orbit, then the moon.", "blorpt fnord"]
+    # CRLF endings, and a separator that str.splitlines would split at.
+    docs = [
+        "The rocket reached orbit, then the moon.",
+        "blorpt fnord",
+        "moon\x1crocket",
+    ]
     path = tmp_path / "docs.txt"
-    path.write_text("\n".join(docs) + "\n", encoding="utf-8")
+    path.write_bytes("\r\n".join(docs).encode() + b"\r\n")
     command = ["predict", str(csv_model), "--input", str(path), "--explain"]
     assert main([*command, "--top", "2"]) == 0
     rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]

@@ -196,6 +196,13 @@ def test_tokens_are_as_written_with_offsets(planted_pipe):
     ]
     assert all(doc[t.start : t.end] == t.text for t in why.tokens)
     assert [t.index for t in why.tokens] == list(range(6))
+    assert why.tokens[-1].text == "Doctor" and why.tokens[-1].index == 5
+    assert [t.text for t in why.tokens[1:3]] == ["launch", "zorblax"]
+    assert why.tokens.scores.tolist() == [t.score for t in why.tokens]
+    with pytest.raises(ValueError, match="read-only"):
+        why.tokens.scores[0] = 1.0
+    with pytest.raises(IndexError):
+        why.tokens[6]
     # Other words outside the vocabulary are dropped: not read, scored 0.
     read = {t.text: t.read for t in why.tokens}
     assert read == {
@@ -299,4 +306,5 @@ def test_a_loaded_pipeline_explains_the_same(planted_pipe, tmp_path):
     before = explain(planted_pipe, docs)
     after = explain(skglove.load(path), docs)
     for a, b in zip(before, after, strict=True):
-        assert [t.score for t in a.tokens] == pytest.approx([t.score for t in b.tokens])
+        assert a.tokens.scores == pytest.approx(b.tokens.scores)
+        assert np.array_equal(a.tokens.starts, b.tokens.starts)
