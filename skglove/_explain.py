@@ -78,7 +78,7 @@ def explain(
     >>> from skglove import explain, make_glove_pipeline
     >>> docs = ["the rocket reached orbit", "the doctor saw a patient"] * 10
     >>> labels = ["space", "medicine"] * 10
-    >>> pipe = make_glove_pipeline(filters=8, epochs=3, random_state=0)
+    >>> pipe = make_glove_pipeline(filters=8, epochs=10, random_state=0)
     >>> pipe = pipe.fit(docs, labels)
     >>> (why,) = explain(pipe, ["a rocket to the moon"], top=1)
     >>> why.label, why.top[0].text
