@@ -104,11 +104,11 @@ def explain(
     bounds = pairwise(np.searchsorted(tokens.doc, np.arange(len(documents) + 1)))
     per_document = [ids[a:b] for a, b in bounds]
     read = [_read_tokens(doc_ids, vectorizer) for doc_ids in per_document]
-    encoder = classifier.feature_encoder_
-    sequences = [
-        encoder.transform(doc_ids[r])
-        for doc_ids, r in zip(per_document, read, strict=True)
-    ]
+    # The network's input ids, mapped for all documents at once.
+    lengths = np.cumsum([len(r) for r in read])[:-1]
+    kept = [doc_ids[r] for doc_ids, r in zip(per_document, read, strict=True)]
+    flat = np.concatenate(kept) if kept else np.empty(0, dtype=np.int64)
+    sequences = np.split(classifier.feature_encoder_.transform(flat), lengths)
     shares = exact_attributions(classifier.model_, sequences, codes)
     method = "exact"
     if shares is None:
