@@ -256,7 +256,8 @@ def _add_window_shares(shares, windows, kernel, values, lengths) -> np.ndarray:
     width = values.shape[1] - length + 1
     pooled = values.max(axis=1, keepdims=True)
     winners = (values == pooled) & (pooled > 0)
-    credit = winners * (pooled / np.maximum(winners.sum(axis=1, keepdims=True), 1))
+    n_winners = np.maximum(winners.sum(axis=1, keepdims=True), 1).astype(pooled.dtype)
+    credit = winners * (pooled / n_winners)  # float32, as the network's values
     window_shares = (credit @ kernel.astype(np.float32)).astype(np.float64)
     if width == 1:
         shares += window_shares

@@ -246,12 +246,16 @@ def _evaluate(args) -> None:
 def _predict(args) -> None:
     model = _load_model(args.model)
     if args.input is None:
+        # newline="": no universal newlines, so that a lone "\r" is text.
         stream = io.TextIOWrapper(
-            sys.stdin.buffer, encoding=args.encoding, errors="replace"
+            sys.stdin.buffer, encoding=args.encoding, errors="replace", newline=""
         )
         text = stream.read()
     else:
-        text = Path(args.input).read_text(args.encoding, "replace")
+        with open(
+            args.input, encoding=args.encoding, errors="replace", newline=""
+        ) as f:
+            text = f.read()
     lines = _lines(text)
     if not lines:
         return

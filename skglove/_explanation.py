@@ -80,9 +80,13 @@ class Tokens(Sequence):
 
     def __init__(self, document: str, starts, ends, scores, read) -> None:
         self._document = document
-        self.starts, self.ends, self.scores, self.read = (
-            _frozen(np.asarray(a)) for a in (starts, ends, scores, read)
-        )
+        self._arrays = tuple(np.asarray(a) for a in (starts, ends, scores, read))
+
+    # Read-only views, also after unpickling.
+    starts = property(lambda self: _read_only(self._arrays[0]))
+    ends = property(lambda self: _read_only(self._arrays[1]))
+    scores = property(lambda self: _read_only(self._arrays[2]))
+    read = property(lambda self: _read_only(self._arrays[3]))
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -102,26 +106,26 @@ class Tokens(Sequence):
         )
 
     def __eq__(self, other) -> bool:
-        if not isinstance(other, Tokens):
-            return NotImplemented
-        return self._document == other._document and all(
-            np.array_equal(a, b)
-            for a, b in zip(
-                (self.starts, self.ends, self.scores, self.read),
-                (other.starts, other.ends, other.scores, other.read),
-                strict=True,
+        if isinstance(other, Tokens):
+            return self._document == other._document and all(
+                np.array_equal(a, b)
+                for a, b in zip(self._arrays, other._arrays, strict=True)
             )
-        )
+        if isinstance(other, tuple | list):
+            return tuple(self) == tuple(other)
+        return NotImplemented
 
-    __hash__ = None
+    def __hash__(self) -> int:
+        return hash(tuple(self))  # as the tuple of its tokens, which it equals
 
     def __repr__(self) -> str:
         return f"Tokens({len(self)} tokens, {int(self.read.sum())} read)"
 
 
-def _frozen(array: np.ndarray) -> np.ndarray:
-    array.setflags(write=False)
-    return array
+def _read_only(array: np.ndarray) -> np.ndarray:
+    view = array.view()
+    view.setflags(write=False)
+    return view
 
 
 @dataclass(frozen=True, repr=False)
@@ -206,7 +210,8 @@ class Explanation:
 
     def summary(self) -> str:
         """The prediction and its top tokens on one line."""
-        return f"{self._heading()}: {self.top_text()}"
+        top = self.top_text()
+        return f"{self._heading()}: {top}" if top else self._heading()
 
     def __str__(self) -> str:
         return self.summary()

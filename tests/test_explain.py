@@ -308,3 +308,16 @@ def test_a_loaded_pipeline_explains_the_same(planted_pipe, tmp_path):
     for a, b in zip(before, after, strict=True):
         assert a.tokens.scores == pytest.approx(b.tokens.scores)
         assert np.array_equal(a.tokens.starts, b.tokens.starts)
+
+
+def test_explanations_compare_hash_and_pickle(planted_pipe):
+    import pickle
+
+    (why,) = explain(planted_pipe, ["the rocket and the doctor"])
+    tokens = why.tokens
+    assert tokens == tuple(tokens) and hash(tokens) == hash(tuple(tokens))
+    assert hash(why) == hash(explain(planted_pipe, ["the rocket and the doctor"])[0])
+    again = pickle.loads(pickle.dumps(why))
+    assert again == why
+    assert not again.tokens.scores.flags.writeable
+    assert explain(planted_pipe, ["rocket"], top=0)[0].summary().endswith(")")
