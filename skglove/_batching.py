@@ -1,23 +1,29 @@
-"""tf.data pipelines that batch id sequences by length and crop their padding.
+"""Batches of id sequences for ``keras.Model.fit`` and ``predict``.
 
-Most posts are far shorter than ``max_len``, so a fixed-length batch is mostly
-padding. For networks whose output ignores padding (see
-``skglove._models.PADDING_INVARIANT``), batches of similar lengths are cropped
-to the columns that hold words: the same function, computed on a fraction of
-the positions. All of it runs in tf.data, with no Python per batch. Keras
-traces its step functions with ``reduce_retracing``, so the many batch shapes
-cost a few traces, not one each.
+The sequences stay flat (:class:`skglove._sequences.IdSequences`) until a
+batch is made: only a batch is padded. Most posts are far shorter than
+``max_len``, so for networks whose output ignores padding (see
+``skglove._models.PADDING_INVARIANT``) a batch holds documents of one length
+bucket and is padded to its longest: the same function, computed on a
+fraction of the positions. Other networks read every document at
+``max_len``. A batch is a few NumPy operations, made in a ``tf.data``
+generator thread while the network trains on the one before.
 """
 
 import numpy as np
 import tensorflow as tf
 
-from ._ids import PAD
+from ._sequences import IdSequences
 
 #: Each length bucket is this much longer than the one before, so a batch
 #: wastes at most a fifth of its positions on padding.
 _BUCKET_GROWTH = 1.25
 _SHORTEST_BUCKET = 8
+#: Prediction batches have a multiple of this many rows: 16 float32 values
+#: fill an AVX-512 register, and TensorFlow computes a tensor's last values
+#: that do not fill one (its tail) with scalar code, whose exp and log can
+#: differ from the vector code's in the last bit.
+_ROW_MULTIPLE = 16
 
 
 def _bucket_boundaries(max_len: int) -> list[int]:
@@ -31,22 +37,34 @@ def _bucket_boundaries(max_len: int) -> list[int]:
     return boundaries
 
 
-def _crop(x):
-    """Drop the columns of a batch that hold no word; keep at least one."""
-    used = tf.cast(tf.where(tf.reduce_any(x != PAD, axis=0))[:, 0], tf.int32)
-    start = tf.reduce_min(tf.concat([used, [tf.shape(x)[1] - 1]], 0))
-    end = tf.reduce_max(tf.concat([used + 1, [start + 1]], 0))
-    return x[:, start:end]
+def _bucket_widths(X: IdSequences) -> np.ndarray:
+    """Each sequence's bucket: the shortest boundary (or ``max_len``) that
+    holds it."""
+    edges = np.array([*_bucket_boundaries(X.max_len), X.max_len])
+    return edges[np.searchsorted(edges, X.lengths)]
 
 
-def _lengths(X: np.ndarray) -> np.ndarray:
-    return np.count_nonzero(X != PAD, axis=1)
+def _split(rows: np.ndarray, size: int) -> list[np.ndarray]:
+    return [rows[i : i + size] for i in range(0, len(rows), size)]
+
+
+def _batches(rows: np.ndarray, widths: np.ndarray | None, size: int) -> list:
+    """``rows`` in batches of ``size``, in their order; with ``widths``, each
+    batch holds rows of one width (bucket) only."""
+    if widths is None:
+        return _split(rows, size)
+    return [
+        batch
+        for width in np.unique(widths[rows])
+        for batch in _split(rows[widths[rows] == width], size)
+    ]
 
 
 def training_dataset(
-    X: np.ndarray,
+    X: IdSequences,
     y: np.ndarray,
     sample_weight: np.ndarray | None,
+    rows: np.ndarray,
     *,
     batch_size: int,
     shuffle: bool,
@@ -54,70 +72,50 @@ def training_dataset(
     n_outputs: int = 1,
     by_length: bool = True,
 ) -> tf.data.Dataset:
-    """Batches of ``(x, y[, sample_weight])`` grouped by document length.
+    """Batches of ``(x, y[, sample_weight])`` over the samples ``rows``.
 
-    Each epoch reshuffles the samples (with ``shuffle``, from the explicit
-    ``seed``, so no global TensorFlow seed is read or advanced), groups them
-    into length buckets, emits a batch whenever a bucket holds
-    ``batch_size`` of them, and crops each batch's padding. ``by_length=False``
-    keeps the shuffled order and the full length instead, for networks that
-    read padding. With ``n_outputs > 1``, ``y`` is given once to each output
-    of the model.
+    Each pass reshuffles the samples (with ``shuffle``, from a generator
+    seeded with ``seed`` alone, so no global seed is read or advanced). With
+    ``by_length`` they are grouped into length buckets, batched within
+    each bucket, and the batches shuffled; each batch is padded to its
+    longest document. Otherwise batches keep the shuffled order and every
+    document is padded to ``max_len``. With ``n_outputs > 1``, ``y`` is given
+    once to each output of the model.
     """
-    arrays = (X, y) if sample_weight is None else (X, y, sample_weight)
-    # Shuffle row numbers, not rows: a buffer of every sample is then small.
-    if shuffle:
-        dataset = _reshuffled_rows(len(X), seed)
-    else:
-        dataset = tf.data.Dataset.range(len(X))
-    tensors = tuple(tf.constant(a) for a in arrays)
-    dataset = dataset.map(lambda i: tuple(tf.gather(t, i) for t in tensors))
-    if not by_length:
-        dataset = dataset.batch(batch_size)
-        if n_outputs > 1:
-            dataset = dataset.map(lambda x, y, *rest: (x, (y,) * n_outputs, *rest))
-        n_batches = -(-len(X) // batch_size)
-        dataset = dataset.apply(tf.data.experimental.assert_cardinality(n_batches))
-        return _without_autotune(dataset.prefetch(2))
-    boundaries = _bucket_boundaries(X.shape[1])
-    dataset = dataset.bucket_by_sequence_length(
-        lambda x, *_: tf.math.count_nonzero(x, dtype=tf.int32),
-        bucket_boundaries=boundaries,
-        bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
-        no_padding=True,
+    rng = np.random.default_rng(seed)
+    widths = _bucket_widths(X) if by_length else None
+
+    def epoch():
+        order = rng.permutation(rows) if shuffle else rows
+        batches = _batches(order, widths, batch_size)
+        if shuffle and by_length:
+            batches = [batches[i] for i in rng.permutation(len(batches))]
+        return batches
+
+    def padded_batches():
+        for batch in epoch():
+            x = X.take(batch)
+            x = x.toarray(int(x.lengths.max(initial=1))) if by_length else x.toarray()
+            targets = y[batch]
+            yield (
+                x,
+                targets if n_outputs == 1 else (targets,) * n_outputs,
+                *(() if sample_weight is None else (sample_weight[batch],)),
+            )
+
+    target = tf.TensorSpec((None, *y.shape[1:]), tf.as_dtype(y.dtype))
+    signature = (
+        tf.TensorSpec((None, None), tf.int32),
+        target if n_outputs == 1 else (target,) * n_outputs,
     )
-    if n_outputs == 1:
-        dataset = dataset.map(lambda x, *rest: (_crop(x), *rest))
-    else:
-        dataset = dataset.map(lambda x, y, *rest: (_crop(x), (y,) * n_outputs, *rest))
-    # Each bucket holds the same samples every epoch, so the number of batches
-    # is known; telling Keras spares it a warning and gives a full progress bar.
-    per_bucket = np.bincount(
-        np.searchsorted(boundaries, _lengths(X), side="right"),
-        minlength=len(boundaries) + 1,
-    )
-    n_batches = int(np.sum(-(-per_bucket // batch_size)))
+    if sample_weight is not None:
+        signature += (tf.TensorSpec((None,), tf.as_dtype(sample_weight.dtype)),)
+    dataset = tf.data.Dataset.from_generator(padded_batches, output_signature=signature)
+    # Every pass has the same number of batches; telling Keras spares it a
+    # warning and gives a full progress bar.
+    n_batches = len(_batches(rows, widths, batch_size))
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(n_batches))
     return _without_autotune(dataset.prefetch(2))
-
-
-def _reshuffled_rows(n_rows: int, seed: int) -> tf.data.Dataset:
-    """Row numbers in a new order at each pass, from ``seed`` alone.
-
-    tf.data's own shuffle mixes TensorFlow's global seed into ``seed``; here a
-    private generator draws each pass's seed for a stateless shuffle.
-    """
-    generator = tf.random.Generator.from_seed(seed)
-    rows = tf.range(n_rows, dtype=tf.int64)
-    return (
-        tf.data.Dataset.range(1)
-        .map(lambda _: generator.make_seeds(1)[:, 0])
-        .flat_map(
-            lambda pass_seed: tf.data.Dataset.from_tensor_slices(
-                tf.random.experimental.stateless_shuffle(rows, seed=pass_seed)
-            )
-        )
-    )
 
 
 def _without_autotune(dataset: tf.data.Dataset) -> tf.data.Dataset:
@@ -129,25 +127,41 @@ def _without_autotune(dataset: tf.data.Dataset) -> tf.data.Dataset:
     return dataset.with_options(options)
 
 
-def predict_by_length(
-    model, X: np.ndarray, *, batch_size: int, **predict_args
+def predict_in_batches(
+    model, X: IdSequences, *, batch_size: int, by_length: bool, **predict_args
 ) -> np.ndarray | list[np.ndarray]:
-    """``model.predict`` on batches of similar lengths, in the order of ``X``.
+    """``model.predict`` on ``X``, each row's output independent of the others.
 
-    ``predict_args`` (``verbose``, ``callbacks``) go to ``keras.Model.predict``.
-    A model with several outputs gives a list, one array per output.
+    With ``by_length``, for networks whose output ignores padding, each
+    document is padded to its own length bucket, and a batch holds documents
+    of one bucket. Otherwise every document is read at ``max_len``. Each
+    batch is then completed with empty rows to a multiple of
+    :data:`_ROW_MULTIPLE`. So every tensor the network computes has the same
+    shape, and each row the same place in its SIMD registers, whatever other
+    documents, order or ``batch_size`` share the call: a document's outputs
+    are the same bits. ``predict_args`` (``verbose``, ``callbacks``) go to
+    ``keras.Model.predict``. A model with several outputs gives a list, one
+    array per output, in the order of ``X``.
     """
-    order = np.argsort(_lengths(X), kind="stable")
-    dataset = (
-        tf.data.Dataset.from_tensor_slices(X[order])
-        .batch(batch_size)
-        .map(_crop)
-        .prefetch(2)
-    )
-    dataset = _without_autotune(dataset)
-    predicted = model.predict(dataset, **predict_args)
-    inverse = np.empty_like(order)
-    inverse[order] = np.arange(len(order))
+    rows = np.arange(len(X))
+    widths = _bucket_widths(X) if by_length else np.full(len(X), X.max_len)
+    batches = _batches(rows, widths, batch_size)
+    sizes = [-(-len(batch) // _ROW_MULTIPLE) * _ROW_MULTIPLE for batch in batches]
+
+    def padded_batches():
+        for batch, size in zip(batches, sizes, strict=True):
+            x = np.zeros((size, widths[batch[0]]), dtype=np.int32)
+            x[: len(batch)] = X.take(batch).toarray(widths[batch[0]])
+            yield x
+
+    signature = tf.TensorSpec((None, None), tf.int32)
+    dataset = tf.data.Dataset.from_generator(padded_batches, output_signature=signature)
+    dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(batches)))
+    predicted = model.predict(_without_autotune(dataset.prefetch(2)), **predict_args)
+    # Where each row of X is among the outputs, which hold the empty rows too.
+    where = np.empty(len(X), dtype=np.int64)
+    for batch, offset in zip(batches, np.cumsum([0, *sizes[:-1]]), strict=True):
+        where[batch] = offset + np.arange(len(batch))
     if isinstance(predicted, list):
-        return [p[inverse] for p in predicted]
-    return predicted[inverse]
+        return [p[where] for p in predicted]
+    return predicted[where]

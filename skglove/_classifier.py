@@ -20,9 +20,9 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import ClassifierTags
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import column_or_1d
+from sklearn.utils.validation import check_consistent_length, column_or_1d
 
-from ._ids import IdTable, glove_id, id_source
+from ._ids import glove_id
 from ._models import ARCHITECTURES, OUTPUT, PADDING_INVARIANT, build_network
 from ._params import (
     check_combinations,
@@ -33,11 +33,13 @@ from ._params import (
     check_table_covers,
     network_arguments,
 )
+from ._sequences import id_source
+from ._table import IdTable
 from ._tf_logging import hide_retracing_warnings
 from ._tf_threads import match_dask_worker
 from ._training import (
     RenameLogs,
-    draw_seed,
+    Seeds,
     fit_data,
     fitted_mix,
     hold_out,
@@ -556,6 +558,9 @@ class GloveCNNClassifier(KerasClassifier):
         # As scikeras', but the seeds come from random_state explicitly:
         # scikeras' _random_state would reseed the process-global generators.
         self._seeds = seed_source(self.random_state)
+        # A new network's fit uses the seeds it is built with; a fit that
+        # goes on training it draws new ones (_fit_keras_model).
+        self._new_network_seeds = Seeds.draw(self._seeds)
         self._random_state = None
         X, y = self._validate_data(X, y, reset=True)
         self.target_encoder_ = self.target_encoder.fit(y)
@@ -566,9 +571,10 @@ class GloveCNNClassifier(KerasClassifier):
         return X, y
 
     def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
+        # As scikeras', but X stays IdSequences, not a padded array.
         name = type(self).__name__
         if X is not None:
-            X = np.asarray(check_ids(X, name))
+            X = check_ids(X, name)
             expected = getattr(self, "n_features_in_", None)
             if not reset and expected is not None and X.shape[1] != expected:
                 # scikit-learn's wording; here a feature is a sequence position.
@@ -582,7 +588,13 @@ class GloveCNNClassifier(KerasClassifier):
             check_labels(labels)
             if labels.shape[1:] == (1,):
                 y = column_or_1d(y, warn=True)
-        return super()._validate_data(X, y, reset=reset, y_numeric=y_numeric)
+            if X is not None:
+                check_consistent_length(X, y)
+        _, y = super()._validate_data(None, y, reset=reset, y_numeric=y_numeric)
+        if X is not None and reset:
+            self.X_dtype_, self.X_shape_ = X.dtype, X.shape
+            self.n_features_in_ = X.shape[1]
+        return X, y
 
     def _keras_build_fn(self, meta, compile_kwargs):
         if meta["n_classes_"] < 2:
@@ -594,7 +606,7 @@ class GloveCNNClassifier(KerasClassifier):
             self.architecture,
             meta["n_features_in_"],
             meta["n_classes_"],
-            seed=draw_seed(self._seeds),
+            seed=self._new_network_seeds.network,
             **network_arguments(
                 self.get_params(),
                 self.feature_encoder_,
@@ -631,11 +643,8 @@ class GloveCNNClassifier(KerasClassifier):
         # The renaming runs first, so later callbacks and history_ see the
         # plain names (val_accuracy, not val_probabilities_accuracy).
         callbacks = [RenameLogs(_history_key), *self._fit_callbacks, *extra_callbacks]
-        validation = None
-        if self.validation_split:
-            X, y, sample_weight, validation = hold_out(
-                X, y, sample_weight, self.validation_split, draw_seed(self._seeds)
-            )
+        seeds = vars(self).pop("_new_network_seeds", None) or Seeds.draw(self._seeds)
+        rows, valid_rows = hold_out(y, self.validation_split, seeds.split)
         if self.early_stopping:
             callbacks.append(
                 keras.callbacks.EarlyStopping(
@@ -648,12 +657,13 @@ class GloveCNNClassifier(KerasClassifier):
                 X,
                 y,
                 sample_weight,
-                validation,
+                rows,
+                valid_rows,
                 batch_size=self.batch_size,
                 n_outputs=len(model.outputs),
                 by_length=self.architecture in PADDING_INVARIANT,
                 shuffle=self.shuffle,
-                seed=draw_seed(self._seeds),
+                seed=seeds.shuffle,
             )
         )
         # The datasets batch, weigh and shuffle; Keras must not do it again.
@@ -667,7 +677,13 @@ class GloveCNNClassifier(KerasClassifier):
         self.mix_ = None
         if len(model.outputs) > 1:
             self.mix_ = fitted_mix(
-                self.model_, validation, self.n_classes_, **self._predict_args()
+                self.model_,
+                X,
+                y,
+                sample_weight,
+                valid_rows,
+                self.n_classes_,
+                **self._predict_args(),
             )
 
     def _predict_args(self, **predict_args) -> dict:

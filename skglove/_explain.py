@@ -10,8 +10,9 @@ from sklearn.utils.validation import check_is_fitted
 from ._attribution import exact_attributions, output_logits
 from ._classifier import GloveCNNClassifier
 from ._explanation import Explanation, Explanations, Tokens, Window
+from ._sequences import IdSequences
 from ._validation import check_documents
-from ._vectorizer import GloveSequenceVectorizer, _pad
+from ._vectorizer import GloveSequenceVectorizer
 
 __all__ = ["explain"]
 
@@ -99,8 +100,8 @@ def explain(
         if target_code is None
         else np.full(len(proba), target_code)
     )
-    tokens = vectorizer._tokenize_all(documents)
-    ids = vectorizer._token_ids(tokens)
+    tokens = vectorizer._tokenize(documents)
+    ids, _ = vectorizer._token_ids(tokens)
     bounds = pairwise(np.searchsorted(tokens.doc, np.arange(len(documents) + 1)))
     per_document = [ids[a:b] for a, b in bounds]
     read = [_read_tokens(doc_ids, vectorizer) for doc_ids in per_document]
@@ -201,14 +202,9 @@ def _occlude(classifier, vectorizer, sequences, group, codes) -> list[np.ndarray
         sequence = sequences[i]
         variants.append(sequence)
         variants.extend(np.delete(sequence, t) for t in range(len(sequence)))
-    lengths = [len(v) for v in variants]
-    X = _pad(
-        np.concatenate(variants).astype(np.int64),
-        np.repeat(np.arange(len(variants)), lengths),
-        len(variants),
-        int(vectorizer.max_len),
-        vectorizer.padding,
-        vectorizer.truncating,
+    offsets = np.cumsum([0, *(len(v) for v in variants)])
+    X = IdSequences(
+        np.concatenate(variants), offsets, vectorizer.max_len, vectorizer.padding
     )
     logits = output_logits(
         classifier.model_, X, **classifier._predict_args(verbose=0, callbacks=[])

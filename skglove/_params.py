@@ -12,7 +12,8 @@ from numbers import Integral
 import keras
 import numpy as np
 
-from ._ids import FIRST_WORD_ID, RANK_IDS, IdTable, glove_row
+from ._ids import FIRST_WORD_ID, RANK_IDS, glove_row
+from ._table import IdTable
 from ._validation import check_keywords
 
 #: The scikeras routes the classifier honours: ``<prefix>__<name>=value``.

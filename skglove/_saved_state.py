@@ -12,8 +12,8 @@ from numbers import Real
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._ids import IdTable
 from ._json_values import field
+from ._table import IdTable
 from ._vectorizer import GloveSequenceVectorizer, set_unseen_words, unseen_words
 
 # Ids are int32 in the networks (check_ids).

@@ -6,14 +6,16 @@ the estimator's own ``random_state`` and handed to the code that uses it.
 """
 
 import logging
+from typing import NamedTuple
 
 import keras
 import numpy as np
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
-from ._batching import predict_by_length, training_dataset
+from ._batching import predict_in_batches, training_dataset
 from ._models import OUTPUT, fit_mix, head_logits, head_losses, set_mix, training_model
+from ._sequences import as_sequences
 
 _log = logging.getLogger(__name__)
 
@@ -32,8 +34,20 @@ def seed_source(random_state) -> np.random.RandomState:
 
 
 def draw_seed(rng: np.random.RandomState) -> int:
-    """An int seed for Keras or tf.data, drawn from ``rng``."""
+    """An int seed for Keras or NumPy, drawn from ``rng``."""
     return int(rng.randint(np.iinfo(np.int32).max))
+
+
+class Seeds(NamedTuple):
+    """The seeds of one fit, each for one use, drawn in this order."""
+
+    network: int  #: weight initializers and dropout
+    split: int  #: which samples are held out for validation
+    shuffle: int  #: the order of the samples in each epoch
+
+    @classmethod
+    def draw(cls, rng: np.random.RandomState) -> "Seeds":
+        return cls(*(draw_seed(rng) for _ in cls._fields))
 
 
 def class_codes(y: np.ndarray) -> np.ndarray:
@@ -42,12 +56,13 @@ def class_codes(y: np.ndarray) -> np.ndarray:
     return codes.astype(np.int64)
 
 
-def hold_out(X, y, sample_weight, fraction: float, seed: int):
-    """Split off a validation set, stratified by class where possible.
-
-    Returns ``X, y, sample_weight, validation`` with ``validation`` the tuple
-    ``(X, y[, sample_weight])`` held out.
-    """
+def hold_out(y, fraction: float, seed: int):
+    """Row numbers of the training and of the validation samples, split
+    stratified by class where possible; the validation rows are None when
+    ``fraction`` is 0."""
+    rows = np.arange(len(y))
+    if not fraction:
+        return rows, None
     labels = class_codes(y)
     _, counts = np.unique(labels, return_counts=True)
     # Stratify only if every class fits on both sides; on small data
@@ -55,20 +70,9 @@ def hold_out(X, y, sample_weight, fraction: float, seed: int):
     n_valid = int(np.ceil(fraction * len(labels)))
     can_stratify = min(n_valid, len(labels) - n_valid) >= len(counts)
     stratify = labels if counts.min() >= 2 and can_stratify else None
-    arrays = [X, y] if sample_weight is None else [X, y, sample_weight]
-    parts = train_test_split(
-        *arrays, test_size=fraction, stratify=stratify, random_state=seed
+    return tuple(
+        train_test_split(rows, test_size=fraction, stratify=stratify, random_state=seed)
     )
-    train, valid = parts[0::2], parts[1::2]
-    weights = train[2] if sample_weight is not None else None
-    return train[0], train[1], weights, tuple(valid)
-
-
-def repeat_targets(data: tuple, n_outputs: int) -> tuple:
-    """``(X, y[, w])`` with ``y`` given to each of ``n_outputs`` outputs."""
-    if n_outputs == 1:
-        return data
-    return (data[0], [data[1]] * n_outputs, *data[2:])
 
 
 def own_weights(sample_weight):
@@ -124,49 +128,53 @@ def trained_heads(model: keras.Model, metrics) -> keras.Model:
     return combined
 
 
-def fit_data(X, y, sample_weight, validation, **batches) -> dict:
-    """``x`` and ``validation_data`` for ``keras.Model.fit``, as datasets.
+def fit_data(X, y, sample_weight, rows, valid_rows, **batches) -> dict:
+    """``x`` and ``validation_data`` for ``keras.Model.fit``, as datasets of
+    the samples ``rows`` and ``valid_rows`` (None: no validation data).
 
     ``batches`` go to :func:`training_dataset` (``batch_size``, ``n_outputs``,
     ``by_length``, ``seed``); only the training data is shuffled, and only
     if ``batches["shuffle"]``.
     """
     shuffle = batches.pop("shuffle")
-    data = {"x": training_dataset(X, y, sample_weight, shuffle=shuffle, **batches)}
-    if validation is not None:
+    data = {
+        "x": training_dataset(X, y, sample_weight, rows, shuffle=shuffle, **batches)
+    }
+    if valid_rows is not None:
         data["validation_data"] = training_dataset(
-            *validation, *[None] * (3 - len(validation)), shuffle=False, **batches
+            X, y, sample_weight, valid_rows, shuffle=False, **batches
         )
     return data
 
 
-def predict(model: keras.Model, X, *, by_length: bool, **predict_args):
-    """``model.predict`` on encoded ids, by length where the network allows."""
-    if by_length:
-        return predict_by_length(model, X, **predict_args)
-    return model.predict(X, **predict_args)
+def predict(model: keras.Model, X, **predict_args):
+    """``model.predict`` on encoded ids, each row independent of the others;
+    see :func:`skglove._batching.predict_in_batches`."""
+    return predict_in_batches(model, as_sequences(X), **predict_args)
 
 
-def fitted_mix(model: keras.Model, validation, n_classes: int, **predict_args):
-    """Set and return the channel weights with the lowest validation log-loss.
+def fitted_mix(
+    model: keras.Model, X, y, sample_weight, rows, n_classes: int, **predict_args
+):
+    """Set and return the channel weights with the lowest log-loss on the
+    samples ``rows``, the validation split.
 
-    Without a validation split, or with fewer than two samples per class in
-    it (too few to weigh anything), the weights stay as they are (initially
-    1 and 1).
+    Without a validation split (``rows`` None), or with fewer than two
+    samples per class in it (too few to weigh anything), the weights stay as
+    they are (initially 1 and 1).
     """
-    if validation is None or len(validation[1]) < 2 * n_classes:
-        if validation is not None:
+    if rows is None or len(rows) < 2 * n_classes:
+        if rows is not None:
             _log.info(
                 "kept the channel weights: the validation split holds %d "
                 "samples for %d classes",
-                len(validation[1]),
+                len(rows),
                 n_classes,
             )
         return model.get_layer(OUTPUT).mix.numpy()
-    X, y = validation[0], validation[1]
-    weights = validation[2] if len(validation) > 2 else None
-    outputs = predict(training_model(model), X, **predict_args)
-    mix = fit_mix(head_logits(model, outputs), class_codes(y), sample_weight=weights)
+    outputs = predict(training_model(model), X.take(rows), **predict_args)
+    weights = None if sample_weight is None else sample_weight[rows]
+    mix = fit_mix(head_logits(model, outputs), class_codes(y[rows]), weights)
     set_mix(model, mix)
     return mix
 

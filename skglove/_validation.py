@@ -10,6 +10,8 @@ from difflib import get_close_matches
 import numpy as np
 from scipy.sparse import issparse
 
+from ._sequences import IdSequences
+
 
 def check_keywords(owner: str, given, valid, prefixes=()) -> None:
     """Refuse keywords that are neither in ``valid`` nor start with a prefix.
@@ -30,8 +32,14 @@ def check_keywords(owner: str, given, valid, prefixes=()) -> None:
         )
 
 
-def check_ids(X, name: str):
-    """Reject text and non-id input before scikeras' generic checks."""
+def check_ids(X, name: str) -> IdSequences:
+    """Id sequences as :class:`IdSequences`, from themselves or a padded 2-D
+    array of ids; text and non-id input are refused, each with a message that
+    names the problem."""
+    if isinstance(X, IdSequences):
+        _check_id_range(X.ids, name)
+        _check_not_empty(X.shape, name)
+        return X
     if isinstance(X, str | bytes):
         raise TypeError(
             f"{name} expects id sequences, got a string; put a "
@@ -75,16 +83,30 @@ def check_ids(X, name: str):
         X = X.astype(np.int64)
     elif X.dtype.kind not in "iu":
         raise TypeError(f"{name} expects integer ids, got dtype {X.dtype}")
-    if X.size and X.min() < 0:
+    _check_id_range(X, name)
+    _check_not_empty(X.shape, name)
+    return IdSequences.from_array(X.astype(np.int32, copy=False))
+
+
+def _check_id_range(ids: np.ndarray, name: str) -> None:
+    if ids.size and ids.min() < 0:
         # "Negative values in data" is scikit-learn's wording for positive_only.
         raise ValueError(
             f"Negative values in data passed to {name}: it expects non-negative "
-            f"ids, got {X.min()}"
+            f"ids, got {ids.min()}"
         )
-    if X.size and X.max() > np.iinfo(np.int32).max:
-        raise ValueError(f"{name} expects ids below 2**31, got {X.max()}")
-    # One dtype for fit and predict: scikeras refuses unsafe casts between them.
-    return X.astype(np.int32, copy=False)
+    if ids.size and ids.max() > np.iinfo(np.int32).max:
+        raise ValueError(f"{name} expects ids below 2**31, got {ids.max()}")
+
+
+def _check_not_empty(shape: tuple, name: str) -> None:
+    # scikit-learn's wording, which its checks look for.
+    for n, what in zip(shape, ("sample", "feature"), strict=True):
+        if n < 1:
+            raise ValueError(
+                f"Found array with {n} {what}(s) (shape={shape}) while a "
+                f"minimum of 1 is required by {name}."
+            )
 
 
 def check_labels(y: np.ndarray) -> None:

@@ -19,11 +19,11 @@ from ._ids import (
     OOV,
     PAD,
     RANK_IDS,
-    IdSequences,
     glove_id,
     glove_row,
     missing_word_id,
 )
+from ._sequences import IdSequences
 from ._validation import check_documents
 from .glove import DEFAULT_GLOVE, GloveVectors, load_glove
 
@@ -33,6 +33,9 @@ _log = logging.getLogger(__name__)
 
 #: The characters Keras' ``Tokenizer`` replaces by spaces before splitting.
 KERAS_FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'
+#: Documents tokenized at once: bounds the memory of their tokens as Arrow
+#: strings, which take several times the memory of their ids.
+_CHUNK = 10_000
 
 
 class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
@@ -182,12 +185,13 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
         self : GloveSequenceVectorizer
             The fitted vectorizer.
         """
-        self._fit_vocabulary(self._tokenize_all(raw_documents))
+        words, counts, _ = _count_words(self._chunks(raw_documents), keep=False)
+        self._fit_vocabulary(words, counts)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit_transform(self, raw_documents: Iterable[str], y=None) -> np.ndarray:
-        """Learn the vocabulary and return the padded id sequences.
+    def fit_transform(self, raw_documents: Iterable[str], y=None) -> IdSequences:
+        """Learn the vocabulary and return the id sequences.
 
         Equivalent to ``fit(raw_documents).transform(raw_documents)``, but
         tokenizes each document once.
@@ -201,15 +205,16 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X : ndarray of shape (n_samples, max_len), dtype int32
-            The id sequences.
+        X : IdSequences of shape (n_samples, max_len)
+            The id sequences; see :meth:`transform`.
         """
-        tokens = self._tokenize_all(raw_documents)
-        self._fit_vocabulary(tokens)
-        return self._to_padded_ids(tokens)
+        words, counts, chunks = _count_words(self._chunks(raw_documents), keep=True)
+        self._fit_vocabulary(words, counts)
+        word_ids = self._word_ids(words)
+        return self._sequences((word_ids[word], doc, n) for word, doc, n in chunks)
 
-    def transform(self, raw_documents: Iterable[str]) -> np.ndarray:
-        """Convert documents to padded id sequences.
+    def transform(self, raw_documents: Iterable[str]) -> IdSequences:
+        """Convert documents to id sequences of at most ``max_len`` ids.
 
         Parameters
         ----------
@@ -218,12 +223,20 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X : ndarray of shape (n_samples, max_len), dtype int32
-            The id sequences, padded or truncated to ``max_len``; an ndarray
-            subclass whose ``.source`` is ``id_source_``.
+        X : IdSequences of shape (n_samples, max_len)
+            Each document's kept ids, truncated to ``max_len`` as
+            ``truncating`` says, stored flat (4 bytes an id, whatever
+            ``max_len``). It stands for the padded ``(n_samples, max_len)``
+            int32 array, which ``np.asarray(X)`` or ``X.toarray()`` builds
+            (padded as ``padding`` says), and its ``.source`` is
+            ``id_source_``.
         """
         check_is_fitted(self, "vocabulary_")
-        return self._to_padded_ids(self._tokenize_all(raw_documents))
+        vocabulary = _as_binary(self.vocabulary_)
+        return self._sequences(
+            (*self._token_ids(tokens, vocabulary), tokens.n_documents)
+            for tokens in self._chunks(raw_documents)
+        )
 
     def inverse_transform(self, X) -> list[list[str]]:
         """Return the kept tokens of each id sequence.
@@ -293,8 +306,13 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
         tags.transformer_tags.preserves_dtype = []
         return tags
 
-    def _tokenize_all(self, raw_documents) -> "_Tokens":
+    def _chunks(self, raw_documents):
+        """The tokens of the documents, :data:`_CHUNK` documents at a time."""
         documents = check_documents(raw_documents)
+        for start in range(0, len(documents), _CHUNK):
+            yield self._tokenize(documents[start : start + _CHUNK])
+
+    def _tokenize(self, documents: list[str]) -> "_Tokens":
         normalize = self._normalizer()
         # Python does the lowercasing and filtering, so the semantics are
         # exactly Keras'; Arrow splits, counts and looks up the tokens in C++
@@ -309,24 +327,22 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
             pc.filter(flat, nonempty), doc.to_numpy().astype(np.int64), len(documents)
         )
 
-    def _fit_vocabulary(self, tokens: "_Tokens") -> None:
-        encoded = pc.dictionary_encode(tokens.flat)
-        counts = np.bincount(
-            encoded.indices.to_numpy(), minlength=len(encoded.dictionary)
-        )
+    def _fit_vocabulary(self, words: pa.Array, counts: np.ndarray) -> None:
+        """Keep the most frequent ``words`` (distinct, in first-seen order,
+        with their ``counts``) and give them ids."""
         if not len(counts):
             raise ValueError(
                 "empty vocabulary: the documents hold no tokens after "
                 "lowercasing and removing the filter characters"
             )
-        # The dictionary is in first-seen order, and a stable sort keeps ties
-        # in that order, as Keras' Tokenizer does.
+        # words is in first-seen order, and a stable sort keeps ties in that
+        # order, as Keras' Tokenizer does.
         ranked = np.argsort(-counts, kind="stable")
         if self.max_words is not None:
             ranked = ranked[: self.max_words - 1 - (self.oov_token is not None)]
         words = [
             word.decode("utf-8", "surrogatepass")
-            for word in encoded.dictionary.take(pa.array(ranked)).to_pylist()
+            for word in words.take(pa.array(ranked)).to_pylist()
         ]
         counts = counts[ranked]
 
@@ -384,7 +400,7 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
 
     def _token_spans(self, document: str) -> tuple[np.ndarray, np.ndarray]:
         """Where each token of ``document`` is written: its start and end
-        offsets, two int arrays. The tokens are those of :meth:`_tokenize_all`,
+        offsets, two int arrays. The tokens are those of :meth:`_tokenize`,
         in the same order.
         """
         normalized = self._normalizer()(document)
@@ -403,17 +419,17 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
             ends = np.searchsorted(lengths, ends - 1, side="right") + 1
         return starts, ends
 
-    def _token_ids(self, tokens: "_Tokens") -> np.ndarray:
-        """The id of every token, in order; -1 for a token the output drops.
+    def _word_ids(self, words: pa.Array, vocabulary: pa.Array | None = None):
+        """The id of each of ``words`` (distinct), -1 for a word the output
+        drops. ``vocabulary`` is the kept words as :func:`_as_binary` gives
+        them (built from ``vocabulary_`` if None).
 
-        Only words outside the vocabulary are dropped, and only when
-        ``oov_token`` is None; otherwise they have id ``OOV``.
+        A word outside the vocabulary keeps its GloVe id if it is one of the
+        unseen words let through; otherwise it is dropped when ``oov_token``
+        is None, and has id ``OOV`` when not.
         """
-        words = pa.array(
-            [w.encode("utf-8", "surrogatepass") for w in self.vocabulary_],
-            pa.large_binary(),
-        )
-        position = np.array(pc.index_in(tokens.flat, value_set=words).fill_null(-1))
+        vocabulary = _as_binary(self.vocabulary_) if vocabulary is None else vocabulary
+        position = np.array(pc.index_in(words, value_set=vocabulary).fill_null(-1))
         # One spare slot at the end: position -1 reads it as OOV.
         ids = np.fromiter(
             chain(self.vocabulary_.values(), [OOV]),
@@ -423,9 +439,7 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
         unseen = _fitted_unseen_words(self)
         if len(unseen):
             unknown = np.flatnonzero(position < 0)
-            rows = pc.index_in(
-                pc.take(tokens.flat, pa.array(unknown)), value_set=unseen
-            )
+            rows = pc.index_in(words.take(pa.array(unknown)), value_set=unseen)
             rows = rows.fill_null(-1).to_numpy()
             found = rows >= 0
             ids[unknown[found]] = glove_id(rows[found])
@@ -434,19 +448,33 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
             ids[position < 0] = -1
         return ids
 
-    def _to_padded_ids(self, tokens: "_Tokens") -> np.ndarray:
-        ids = self._token_ids(tokens)
-        kept = ids >= 0
-        padded = _pad(
-            ids[kept],
-            tokens.doc[kept],
-            tokens.n_documents,
-            int(self.max_len),
-            self.padding,
-            self.truncating,
-        )
+    def _token_ids(self, tokens: "_Tokens", vocabulary: pa.Array | None = None):
+        """The id of every token, in order (-1 for a token the output drops;
+        see :meth:`_word_ids`), and each token's document."""
+        encoded = pc.dictionary_encode(tokens.flat)
+        word_ids = self._word_ids(encoded.dictionary, vocabulary)
+        return word_ids[encoded.indices.to_numpy()], tokens.doc
+
+    def _sequences(self, chunks) -> IdSequences:
+        """The sequences of chunks of ``(ids, doc, n_documents)``: each
+        document's ids (those >= 0), truncated to ``max_len``."""
+        parts, lengths = [], []
+        for ids, doc, n_documents in chunks:
+            kept = ids >= 0
+            part, length = _truncate(
+                ids[kept], doc[kept], n_documents, int(self.max_len), self.truncating
+            )
+            parts.append(part)
+            lengths.append(length)
+        offsets = np.concatenate([[0], np.cumsum(np.concatenate(lengths))])
         # Vectorizers pickled before id spaces were named have no id_source_.
-        return IdSequences(padded, getattr(self, "id_source_", None))
+        return IdSequences(
+            np.concatenate(parts),
+            offsets,
+            self.max_len,
+            self.padding,
+            getattr(self, "id_source_", None),
+        )
 
 
 def _as_binary(words) -> pa.Array:
@@ -482,26 +510,44 @@ class _Tokens(NamedTuple):
     n_documents: int
 
 
-def _pad(ids, doc, n_documents, max_len, padding, truncating) -> np.ndarray:
-    """Place each document's ids in a row, as Keras' ``pad_sequences`` does.
+def _count_words(chunks, *, keep: bool):
+    """Every distinct token of the chunks (an Arrow array, in first-seen
+    order) and its count; with ``keep``, also each chunk's tokens as
+    ``(index into the words, document, n_documents)``, else None."""
+    words = pa.array([], pa.large_binary())
+    counts = np.zeros(0, dtype=np.int64)
+    kept = [] if keep else None
+    for tokens in chunks:
+        encoded = pc.dictionary_encode(tokens.flat)
+        local = encoded.dictionary
+        # Words new to this chunk follow the earlier ones, in their order.
+        known = np.array(pc.index_in(local, value_set=words).fill_null(-1))
+        new = np.flatnonzero(known < 0)
+        known[new] = len(words) + np.arange(len(new))
+        words = pa.concat_arrays([words, local.take(pa.array(new))])
+        index = known[encoded.indices.to_numpy()]
+        counts = np.concatenate([counts, np.zeros(len(new), dtype=np.int64)])
+        counts += np.bincount(index, minlength=len(counts))
+        if keep:
+            kept.append((index.astype(np.int32), tokens.doc, tokens.n_documents))
+    return words, counts, kept
+
+
+def _truncate(ids, doc, n_documents, max_len, truncating):
+    """Each document's ids cut to ``max_len`` as Keras' ``pad_sequences``
+    cuts them: the last ones kept (``"pre"``) or the first (``"post"``).
 
     ``ids`` holds the kept ids of all documents in order and ``doc`` the
-    (sorted) document of each.
+    (sorted) document of each; returns the cut ids and each document's
+    length.
     """
     lengths = np.bincount(doc, minlength=n_documents)
-    kept = np.minimum(lengths, max_len)
-    # Per document: the column of its first id, and the ids cut at the front.
-    first_column = max_len - kept if padding == "pre" else np.zeros_like(kept)
-    cut_front = lengths - kept if truncating == "pre" else np.zeros_like(kept)
+    if not np.any(lengths > max_len):
+        return ids.astype(np.int32), lengths
     starts = np.cumsum(lengths) - lengths
-    # Flat index into the output of each id: row * max_len + column.
-    shift = np.arange(n_documents) * max_len + first_column - starts - cut_front
-    target = np.arange(len(ids)) + shift[doc]
-    out = np.zeros(n_documents * max_len, dtype=np.int32)
-    if (lengths > max_len).any():
-        column = target - (np.arange(n_documents) * max_len)[doc]
-        inside = (column >= first_column[doc]) & (column < (first_column + kept)[doc])
-        out[target[inside]] = ids[inside]
+    place = np.arange(len(ids)) - starts[doc]
+    if truncating == "pre":
+        inside = place >= (lengths - max_len)[doc]
     else:
-        out[target] = ids
-    return out.reshape(n_documents, max_len)
+        inside = place < max_len
+    return ids[inside].astype(np.int32), np.minimum(lengths, max_len)

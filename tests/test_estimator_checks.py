@@ -58,12 +58,6 @@ EXPECTED_FAILED_CHECKS = {
     ),
     "check_classifiers_one_label_sample_weights": _FLOAT_X,
     "check_class_weight_classifiers": _FLOAT_X,
-    "check_methods_sample_order_invariance": (
-        "prediction batches documents of similar lengths and crops each batch "
-        "to its longest: in another order a document lands in another batch, "
-        "is summed over another length, and its probabilities differ by float "
-        "rounding (3e-8 here, over the check's rtol of 1e-7)"
-    ),
 }
 
 

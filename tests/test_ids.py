@@ -1,21 +1,10 @@
-"""The id contract: ids of GloVe rows and missing words, named id spaces,
-and the compaction of ids into a small table."""
-
-import pickle
+"""The id contract: ids of GloVe rows and missing words, and the compaction
+of ids into a small table."""
 
 import numpy as np
 
-from skglove._ids import (
-    FIRST_WORD_ID,
-    OOV,
-    PAD,
-    IdSequences,
-    IdTable,
-    glove_id,
-    glove_row,
-    id_source,
-    missing_word_id,
-)
+from skglove._ids import FIRST_WORD_ID, OOV, PAD, glove_id, glove_row, missing_word_id
+from skglove._table import IdTable
 
 
 def test_ids_of_rows_and_missing_words():
@@ -23,15 +12,6 @@ def test_ids_of_rows_and_missing_words():
     assert glove_id(0) == FIRST_WORD_ID and glove_row(glove_id(7)) == 7
     # The first word GloVe lacks comes right after its last row.
     assert missing_word_id(10, 0) == glove_id(10)
-
-
-def test_id_sequences_keep_their_source_through_slices_copies_and_pickle():
-    X = IdSequences(np.arange(6, dtype=np.int32).reshape(2, 3), "abc")
-    for view in (X[:1], X.copy(), X[[1, 0]], pickle.loads(pickle.dumps(X))):
-        assert id_source(view) == "abc"
-    assert id_source(np.asarray(X)) is None
-    assert type(np.asarray(X)) is np.ndarray
-    np.testing.assert_array_equal(pickle.loads(pickle.dumps(X)), X)
 
 
 def test_id_table_rows_unknown_ids_and_idf():
@@ -42,7 +22,8 @@ def test_id_table_rows_unknown_ids_and_idf():
         table.transform([[0, 1, 5, 7, 9, 20]]), [[0, 1, 2, 1, 3, 4]]
     )
     np.testing.assert_array_equal(table.unknown([[0, 1, 5, 7, 30]]), [7, 30])
-    np.testing.assert_array_equal(table.df_, [2, 0, 2, 1, 0])
+    # Padding is no word: it occurs in no document.
+    np.testing.assert_array_equal(table.df_, [0, 0, 2, 1, 0])
     idf = table.idf()
     assert idf[PAD] == idf[OOV] == 0 and idf[2] < idf[3] < idf[4]
 

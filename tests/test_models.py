@@ -1,12 +1,10 @@
 """Tests for the Keras architectures and the length-bucketed input pipeline."""
 
-import itertools
 
 import keras
 import numpy as np
 import pytest
 
-from skglove._batching import _bucket_boundaries, predict_by_length, training_dataset
 from skglove._models import build_blog_cnn, build_kim_cnn, build_network
 
 
@@ -173,58 +171,6 @@ def test_trainable_rows_leave_the_rest_frozen():
     np.testing.assert_array_equal(embedded.predict(x[:2, :1], verbose=0), 0)
 
 
-def test_bucket_boundaries_grow_by_a_quarter():
-    assert _bucket_boundaries(30) == [8, 10, 12, 15, 19, 24]
-    assert _bucket_boundaries(8) == []
-    boundaries = _bucket_boundaries(1000)
-    assert all(b / a < 1.3 for a, b in itertools.pairwise(boundaries))
-
-
-def test_training_batches_are_cropped_and_complete():
-    rng = np.random.default_rng(0)
-    lengths = rng.integers(0, 60, 200)
-    X = np.zeros((200, 64), dtype=np.int32)
-    for i, n in enumerate(lengths):
-        X[i, 64 - n :] = rng.integers(2, 50, n)
-    y = np.arange(200)
-    dataset = training_dataset(X, y, None, batch_size=16, shuffle=True, seed=0)
-    seen = []
-    for x, labels in dataset:
-        x, labels = x.numpy(), labels.numpy()
-        assert x.shape[1] == max(1, lengths[labels].max())
-        # Cropping removed padding only: each row ends with its document.
-        for row, label in zip(x, labels, strict=True):
-            n = lengths[label]
-            if n:
-                np.testing.assert_array_equal(row[-n:], X[label, -n:])
-        seen.extend(labels.tolist())
-    assert sorted(seen) == list(range(200))
-    assert dataset.cardinality().numpy() == sum(1 for _ in dataset)
-
-
-def test_predict_by_length_keeps_the_input_order():
-    model = build_kim_cnn(None, 3, n_ids=50, embedding_dim=3, weights=_table(50))
-    rng = np.random.default_rng(1)
-    X = np.zeros((30, 40), dtype=np.int32)
-    for i, n in enumerate(rng.integers(1, 40, 30)):
-        X[i, 40 - n :] = rng.integers(2, 50, n)
-    expected = model.predict(X, verbose=0)
-    got = predict_by_length(model, X, batch_size=7)
-    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-7)
-
-
-def test_training_dataset_repeats_labels_for_each_output():
-    X = np.array([[0, 3, 4], [5, 6, 7]], dtype=np.int32)
-    y = np.array([0, 1])
-    (_, labels, weights), *_ = training_dataset(
-        X, y, np.array([0.5, 2.0]), batch_size=2, shuffle=False, seed=0, n_outputs=3
-    )
-    assert len(labels) == 3
-    for part in labels:
-        np.testing.assert_array_equal(np.sort(part.numpy()), [0, 1])
-    assert sorted(weights.numpy().tolist()) == [0.5, 2.0]
-
-
 def test_trainable_features_are_appended_to_frozen_vectors():
     weights = _table()
     model = build_kim_cnn(
@@ -233,31 +179,3 @@ def test_trainable_features_are_appended_to_frozen_vectors():
     assert model.get_layer("features").output.shape[-1] == 7
     assert model.get_layer("trainable_features").trainable
     assert not model.get_layer("embedding").trainable
-
-
-def test_crop_keeps_exactly_the_columns_with_words():
-    import tensorflow as tf
-
-    from skglove._batching import _crop
-
-    pre = np.zeros((2, 100), dtype=np.int32)
-    pre[0, -17:] = 3
-    pre[1, -5:] = 4
-    np.testing.assert_array_equal(_crop(tf.constant(pre)).numpy(), pre[:, -17:])
-    post = pre[:, ::-1].copy()
-    np.testing.assert_array_equal(_crop(tf.constant(post)).numpy(), post[:, :17])
-    assert _crop(tf.constant(np.zeros((3, 100), dtype=np.int32))).shape == (3, 1)
-    assert _crop(tf.constant(np.ones((1, 100), dtype=np.int32))).shape == (1, 100)
-
-
-def test_prediction_does_not_retrace_once_warm():
-    model = build_kim_cnn(None, 2, n_ids=50, embedding_dim=3, weights=_table(50))
-    rng = np.random.default_rng(2)
-    X = np.zeros((64, 200), dtype=np.int32)
-    for i, n in enumerate(rng.integers(1, 200, 64)):
-        X[i, 200 - n :] = rng.integers(2, 50, n)
-    predict_by_length(model, X, batch_size=8)
-    traces = model.predict_function.experimental_get_tracing_count()
-    for _ in range(3):
-        predict_by_length(model, X[::-1], batch_size=8)
-    assert model.predict_function.experimental_get_tracing_count() == traces

@@ -1,0 +1,123 @@
+"""The classifier's id table: the ids it reads, compacted into the rows of a
+small embedding table, with their document frequencies. NumPy only."""
+
+import numpy as np
+
+from ._ids import FIRST_WORD_ID, OOV, glove_row
+from ._sequences import IdSequences, as_sequences
+
+__all__ = ["IdTable"]
+
+
+class IdTable:
+    """Map ids to consecutive rows of a small embedding table.
+
+    The word ids seen at :meth:`fit`, ascending, get rows ``2, 3, ...``; then
+    come ``extra_ids`` that were not seen. Padding stays row 0, and every
+    other id becomes row 1 (out-of-vocabulary). ``df_`` counts the fit
+    sequences in which each row occurs.
+    """
+
+    def __init__(self, extra_ids=None):
+        self.extra_ids = extra_ids
+
+    def fit(self, X, y=None) -> "IdTable":
+        """Give rows to the word ids of ``X`` (:class:`IdSequences` or a
+        padded array), then to ``extra_ids``."""
+        X = as_sequences(X)
+        seen = _distinct(X.ids)
+        seen = seen[seen >= FIRST_WORD_ID]
+        extra = np.empty(0, dtype=np.int64)
+        if self.extra_ids is not None:
+            extra = np.setdiff1d(self.extra_ids, seen)
+        return self.restore(np.concatenate([seen, extra]), len(seen), X)
+
+    def restore(self, ids, n_seen: int, X=None) -> "IdTable":
+        """Set the table's ids; with ``X``, count their document frequencies."""
+        self.ids_ = np.asarray(ids, dtype=np.int64)
+        self.n_seen_ = int(n_seen)
+        if X is not None:
+            self.n_documents_ = len(X)
+            self.df_ = _document_frequency(self.transform(X), self.n_rows)
+        return self
+
+    @property
+    def n_rows(self) -> int:
+        return FIRST_WORD_ID + len(self.ids_)
+
+    def transform(self, X):
+        """The row of each id: of an :class:`IdSequences` (giving another,
+        with the same offsets) or of an int array of any shape."""
+        if isinstance(X, IdSequences):
+            rows = self.transform(X.ids)
+            return IdSequences(rows, X.offsets, X.max_len, X.padding, X.source)
+        X = np.asarray(X)
+        if not len(self.ids_):
+            return np.where(X < FIRST_WORD_ID, X, OOV).astype(np.int32)
+        order = np.argsort(self.ids_, kind="stable")
+        ordered = self.ids_[order]
+        pos = np.minimum(np.searchsorted(ordered, X), len(ordered) - 1)
+        rows = np.where(ordered[pos] == X, order[pos] + FIRST_WORD_ID, OOV)
+        return np.where(X < FIRST_WORD_ID, X, rows).astype(np.int32)
+
+    def unknown(self, X) -> np.ndarray:
+        """The distinct word ids of ``X`` (:class:`IdSequences` or a padded
+        array) that have no row."""
+        words = _distinct(as_sequences(X).ids)
+        words = words[words >= FIRST_WORD_ID]
+        return np.setdiff1d(words, self.ids_)
+
+    def idf(self) -> np.ndarray:
+        """Smoothed idf per row, as ``TfidfVectorizer``'s; 0 for padding and OOV.
+
+        Rows never seen at fit get the idf of a word in no document.
+        """
+        n = self.n_documents_
+        idf = np.log((1 + n) / (1 + self.df_)) + 1
+        idf[:FIRST_WORD_ID] = 0
+        return idf.astype(np.float32)
+
+    def embedding_matrix(self, vectors: np.ndarray) -> np.ndarray:
+        """The rows of ``vectors`` (a GloVe table) for the table's ids.
+
+        Padding, OOV and ids past GloVe (kept words it lacks) stay zero.
+        """
+        matrix = np.zeros((self.n_rows, vectors.shape[1]), dtype=np.float32)
+        rows = glove_row(self.ids_)
+        in_glove = rows < len(vectors)
+        matrix[FIRST_WORD_ID:][in_glove] = vectors[rows[in_glove]]
+        return matrix
+
+    def missing_rows(self, n_glove_rows: int) -> np.ndarray:
+        """A mask over the table's rows: the kept words GloVe lacks."""
+        mask = np.zeros(self.n_rows, dtype=bool)
+        mask[FIRST_WORD_ID:] = glove_row(self.ids_) >= n_glove_rows
+        return mask
+
+
+#: Ids up to this bound are told apart with a count per id (memory that does
+#: not grow with the data), larger ones by sorting.
+_COUNTED_IDS = 1 << 24
+#: About this many ids are counted at once, to bound the memory of a count.
+_CHUNK_IDS = 1 << 20
+
+
+def _distinct(ids: np.ndarray) -> np.ndarray:
+    """The distinct values of ``ids`` (non-negative), ascending, as int64."""
+    if not len(ids):
+        return np.empty(0, dtype=np.int64)
+    if ids.max() < _COUNTED_IDS:
+        return np.flatnonzero(np.bincount(ids)).astype(np.int64)
+    return np.unique(ids).astype(np.int64)
+
+
+def _document_frequency(rows: IdSequences, n_rows: int) -> np.ndarray:
+    """In how many sequences of ``rows`` each table row occurs."""
+    df = np.zeros(n_rows, dtype=np.int64)
+    step = max(1, _CHUNK_IDS // max(1, rows.max_len))
+    for start in range(0, len(rows), step):
+        chunk = rows[start : start + step]
+        doc = np.repeat(np.arange(len(chunk), dtype=np.int64), chunk.lengths)
+        pairs = _distinct(doc * n_rows + chunk.ids)
+        df += np.bincount(pairs % n_rows, minlength=n_rows)
+    return df
