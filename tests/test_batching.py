@@ -102,6 +102,7 @@ def test_prediction_does_not_retrace_once_warm():
 def _table(n_ids, dim=3):
     return np.random.default_rng(0).normal(size=(n_ids, dim)).astype(np.float32)
 
+
 MAX_LEN = 160  # the blog network needs 149 ids at least
 _EDGE = _bucket_boundaries(MAX_LEN)[3]
 _WORDS = [w for words in TOPICS.values() for w in words] + COMMON

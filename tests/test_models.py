@@ -1,6 +1,5 @@
 """Tests for the Keras architectures and the length-bucketed input pipeline."""
 
-
 import keras
 import numpy as np
 import pytest
