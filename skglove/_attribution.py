@@ -28,14 +28,14 @@ import keras
 import numpy as np
 from keras import layers
 
-from ._layers import PROBABILITY_FLOOR, ChannelMix, TfidfPooling
-from ._models import OUTPUT
+from ._layers import PROBABILITY_FLOOR, BagMax, Bags, BagTfidf, ChannelMix
+from ._models import BAGS, KIM, OUTPUT
 from ._training import predict
 
 __all__ = ["Attribution", "exact_attributions", "output_logits"]
 
 #: Names that build_kim_cnn gives its network, alone or with a lexical channel.
-_KIM_NAMES = ("kim_cnn", "kim_cnn_lexical")
+_KIM_NAMES = (KIM, f"{KIM}_lexical")
 #: Documents whose features are computed at once; bounds memory to a few
 #: times batch x length x filters floats.
 _BATCH = 32
@@ -60,7 +60,7 @@ class _Head(NamedTuple):
     """How a network's class logits are made from its last layers' inputs."""
 
     dense: layers.Dense  # the GloVe channel's output layer
-    lexical: TfidfPooling | None  # the lexical channel's pooling, if any
+    lexical: BagTfidf | None  # the lexical channel's pooling, if any
     weights: tuple[float, float]  # the channel weights, (lexical, GloVe)
 
 
@@ -115,14 +115,16 @@ def output_logits(model: keras.Model, X: np.ndarray, **predict_args) -> np.ndarr
 
 
 class _Block(NamedTuple):
-    kind: str  # "max": a filter bank's windows; "mean": a TF-IDF mean
+    kind: str  # "max": windows or words max-pooled; "mean": a TF-IDF mean
     rows: slice  # the block's rows of the output layer's kernel
-    pool: TfidfPooling | None
+    pool: BagTfidf | None
+    per: str  # the block's values are per "token", per "word" or per "pair"
 
 
 class _Readout(NamedTuple):
     head: _Head
-    features: keras.Model  # ids -> each block's inputs, then the word scores
+    features: keras.Model  # ids -> the bags, each block's inputs, word scores
+    bags: Bags | None
     blocks: list
 
 
@@ -137,22 +139,28 @@ def _readout(model: keras.Model) -> _Readout | None:
         features = _producer(features).input
     joined = _producer(features)
     parts = joined.input if isinstance(joined, layers.Concatenate) else [features]
-    outputs, blocks, offset = [], [], 0
+    names = {layer.name for layer in model.layers}
+    bags = model.get_layer(BAGS) if BAGS in names else None
+    outputs = list(bags.output) if bags is not None else []
+    blocks, offset = [], 0
     for part in parts:
         layer = _producer(part)
         rows = slice(offset, offset + part.shape[-1])
         offset = rows.stop
         if isinstance(layer, layers.GlobalMaxPooling1D):
             outputs.append(layer.input)
-            blocks.append(_Block("max", rows, None))
-        elif isinstance(layer, TfidfPooling):
-            outputs.append(layer.input[1])
-            blocks.append(_Block("mean", rows, layer))
+            blocks.append(_Block("max", rows, None, per="token"))
+        elif isinstance(layer, BagMax):
+            outputs.append(layer.input[0])
+            blocks.append(_Block("max", rows, None, per="word"))
+        elif isinstance(layer, BagTfidf):
+            outputs.append(layer.input[0])
+            blocks.append(_Block("mean", rows, layer, per="pair"))
         else:  # such as a hidden Dense layer (dense_units > 0)
             return None
     if head.lexical is not None:
-        outputs.append(head.lexical.input[1])
-    return _Readout(head, keras.Model(model.inputs[0], outputs), blocks)
+        outputs.append(head.lexical.input[0])
+    return _Readout(head, keras.Model(model.inputs[0], outputs), bags, blocks)
 
 
 def exact_attributions(
@@ -202,6 +210,10 @@ def _chunk_shares(readout: _Readout, ids, lengths, targets) -> list[Attribution]
     if not isinstance(outputs, list | tuple):  # a model of one output
         outputs = [outputs]
     outputs = [keras.ops.convert_to_numpy(x) for x in outputs]
+    pairs = None
+    if readout.bags is not None:
+        bag, outputs = outputs[:5], outputs[5:]
+        pairs = _TokenPairs(readout.bags, ids, bag)
     kernel = keras.ops.convert_to_numpy(head.dense.weights[0]).astype(np.float64)
     centred_kernel = _centred(kernel)
     w_lexical, w_glove = head.weights
@@ -211,9 +223,10 @@ def _chunk_shares(readout: _Readout, ids, lengths, targets) -> list[Attribution]
     windows = [[] for _ in lengths]
     for block, values in zip(readout.blocks, outputs, strict=False):
         block_kernel = centred_kernel[block.rows]
+        if block.per != "token":
+            values = pairs.per_token(values, block.per)
         if block.kind == "mean":
-            weights = keras.ops.convert_to_numpy(block.pool.token_weights(ids))
-            vectors = weights[..., None] * values
+            vectors = pairs.weights(block.pool)[..., None] * values
             shares += w_glove * (vectors @ block_kernel)
             pooled[:, block.rows] = vectors.sum(axis=1)
         else:
@@ -222,8 +235,8 @@ def _chunk_shares(readout: _Readout, ids, lengths, targets) -> list[Attribution]
             )
     lexical_scores = None
     if head.lexical is not None:
-        weights = keras.ops.convert_to_numpy(head.lexical.token_weights(ids))
-        token_scores = weights[..., None] * outputs[-1].astype(np.float64)
+        scores = pairs.per_token(outputs[-1], "pair").astype(np.float64)
+        token_scores = pairs.weights(head.lexical)[..., None] * scores
         shares += w_lexical * _centred(token_scores)
         lexical_scores = token_scores.sum(axis=1)
     # Windows that overhang a shorter document's end gave padding a share too.
@@ -241,6 +254,39 @@ def _chunk_shares(readout: _Readout, ids, lengths, targets) -> list[Attribution]
         )
         for row, (n, code) in enumerate(zip(lengths.tolist(), targets, strict=True))
     ]
+
+
+class _TokenPairs:
+    """Where each token of a batch is among the (document, word) pairs of
+    :class:`skglove._layers.Bags`: to read per-word or per-pair values per
+    token."""
+
+    def __init__(self, bags: Bags, ids, outputs) -> None:
+        # words, word_of_pair, doc_of_pair, count, pair_words
+        self.bag = outputs
+        pair = keras.ops.convert_to_numpy(bags.token_pairs(ids))
+        self.is_token = pair >= 0
+        pair = np.where(self.is_token, pair, 0)
+        # With no pairs at all, no index is read.
+        word = outputs[1][pair] if len(outputs[1]) else pair
+        self.index = {"pair": pair, "word": word}
+
+    def per_token(self, values: np.ndarray, per: str) -> np.ndarray:
+        """Values per ``"word"`` or per ``"pair"``, ``(n, k)``, as ``(batch,
+        length, k)``; zeros at padding."""
+        if not len(values):
+            return np.zeros((*self.is_token.shape, values.shape[1]), values.dtype)
+        return values[self.index[per]] * self.is_token[..., None]
+
+    def weights(self, pool: BagTfidf) -> np.ndarray:
+        """Each token's TF-IDF weight in ``pool``: its pair's weight, shared
+        evenly by the pair's tokens."""
+        _, _, doc_of_pair, count, pair_words = self.bag
+        weights = pool.pair_weights(pair_words, doc_of_pair, count)
+        if not len(count):
+            return np.zeros(self.is_token.shape)
+        weights = keras.ops.convert_to_numpy(weights)[self.index["pair"]]
+        return np.where(self.is_token, weights / count[self.index["pair"]], 0.0)
 
 
 def _add_window_shares(shares, windows, kernel, values, lengths) -> np.ndarray:

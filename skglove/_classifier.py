@@ -9,6 +9,7 @@ import logging
 import os
 import time
 from collections import defaultdict
+from contextlib import contextmanager
 from numbers import Integral, Real
 
 import keras
@@ -392,7 +393,7 @@ class GloveCNNClassifier(KerasClassifier):
     def feature_encoder(self):
         if self.glove is None or not self.unseen_glove_words:
             return IdTable()
-        n_rows = min(self.unseen_glove_words, len(load_glove(self.glove)))
+        n_rows = min(self.unseen_glove_words, len(self._vectors))
         return IdTable(extra_ids=glove_id(np.arange(n_rows)))
 
     def fit(self, X, y, sample_weight=None, **kwargs) -> "GloveCNNClassifier":
@@ -416,16 +417,17 @@ class GloveCNNClassifier(KerasClassifier):
             The fitted classifier.
         """
         continuing = self.warm_start and getattr(self, "initialized_", False)
-        source = self._check_training_input(X, y, kwargs, continuing)
         classes = getattr(self, "classes_", None)
-        try:
-            self._train(super().fit, X, y, sample_weight=sample_weight, **kwargs)
-        finally:
-            # scikeras clears classes_ before it fits, and sets it again only
-            # when it builds a new network: a warm start, or a refit that
-            # fails early, keeps the classes of the network it has.
-            if getattr(self, "classes_", None) is None and classes is not None:
-                self.classes_ = classes
+        with self._glove_resolved():
+            source = self._check_training_input(X, y, kwargs, continuing)
+            try:
+                self._train(super().fit, X, y, sample_weight=sample_weight, **kwargs)
+            finally:
+                # scikeras clears classes_ before it fits, and sets it again
+                # only when it builds a new network: a warm start, or a refit
+                # that fails early, keeps the classes of the network it has.
+                if getattr(self, "classes_", None) is None and classes is not None:
+                    self.classes_ = classes
         self._id_source = source
         return self
 
@@ -461,15 +463,16 @@ class GloveCNNClassifier(KerasClassifier):
             The classifier.
         """
         continuing = getattr(self, "initialized_", False)
-        source = self._check_training_input(X, y, kwargs, continuing)
-        self._train(
-            super().partial_fit,
-            X,
-            y,
-            classes=classes,
-            sample_weight=sample_weight,
-            **kwargs,
-        )
+        with self._glove_resolved():
+            source = self._check_training_input(X, y, kwargs, continuing)
+            self._train(
+                super().partial_fit,
+                X,
+                y,
+                classes=classes,
+                sample_weight=sample_weight,
+                **kwargs,
+            )
         self._id_source = source
         return self
 
@@ -493,6 +496,17 @@ class GloveCNNClassifier(KerasClassifier):
         # scikeras squeezes a single sample down to 1-D.
         return proba.reshape(-1, len(self.classes_))
 
+    @contextmanager
+    def _glove_resolved(self):
+        """Resolve ``glove`` once for a fit: its vectors are ``_vectors``
+        (None with ``glove=None``) until the fit ends."""
+        self._validate_params()  # a bad glove is named before it is read
+        self._vectors = None if self.glove is None else load_glove(self.glove)
+        try:
+            yield
+        finally:
+            del self._vectors
+
     def _train(self, fit, X, y, *, sample_weight, **kwargs) -> None:
         match_dask_worker()
         start = time.perf_counter()
@@ -513,7 +527,7 @@ class GloveCNNClassifier(KerasClassifier):
             {k: getattr(self, k) for k in routed},
             _init_params(),
         )
-        glove_dim = None if self.glove is None else load_glove(self.glove).dim
+        glove_dim = None if self._vectors is None else self._vectors.dim
         check_combinations(self.get_params(), glove_dim, type(self).__name__)
         check_keras_args(fit_kwargs, "fit", "fit() argument ")
 
@@ -528,14 +542,14 @@ class GloveCNNClassifier(KerasClassifier):
             self._check_table_covers(X)
         if self.glove is None:  # an embedding learned for whatever ids X holds
             return id_source(X)
-        expected = load_glove(self.glove).fingerprint
+        expected = self._vectors.fingerprint
         check_same_source(id_source(X), expected, f"glove={str(self.glove)!r}")
         return expected
 
     def _check_same_glove_as_fit(self) -> None:
         fitted = getattr(self, "_id_source", None)
         if self.glove is not None and fitted is not None:
-            current = load_glove(self.glove).fingerprint
+            current = self._vectors.fingerprint
             if current != fitted:
                 raise ValueError(
                     f"the GloVe source {str(self.glove)!r} is not the one the "
@@ -551,10 +565,13 @@ class GloveCNNClassifier(KerasClassifier):
 
     def _check_table_covers(self, X) -> None:
         X = check_ids(X, type(self).__name__)
-        n_glove_rows = None if self.glove is None else len(load_glove(self.glove))
+        n_glove_rows = None if self._vectors is None else len(self._vectors)
         check_table_covers(self.feature_encoder_, X, n_glove_rows)
 
     def _initialize(self, X, y=None):
+        if not hasattr(self, "_vectors"):  # scikeras' initialize(), outside fit
+            with self._glove_resolved():
+                return self._initialize(X, y)
         # As scikeras', but the seeds come from random_state explicitly:
         # scikeras' _random_state would reseed the process-global generators.
         self._seeds = seed_source(self.random_state)
@@ -610,7 +627,7 @@ class GloveCNNClassifier(KerasClassifier):
             **network_arguments(
                 self.get_params(),
                 self.feature_encoder_,
-                None if self.glove is None else load_glove(self.glove),
+                self._vectors,
             ),
         )
         optimizer = compile_kwargs["optimizer"]
@@ -735,7 +752,7 @@ class GloveCNNClassifier(KerasClassifier):
         check_embedding_width(
             self.model_,
             self.get_params(),
-            None if self.glove is None else load_glove(self.glove).dim,
+            None if self._vectors is None else self._vectors.dim,
         )
 
     @classmethod

@@ -3,12 +3,10 @@
 Each builder returns an uncompiled :class:`keras.Model` that maps int32 id
 sequences (rows of an embedding table; 0 is padding) to class probabilities.
 :func:`build_network` can put a lexical channel beside any of them: a
-trainable class score per word, pooled with TF-IDF weights. The two channels
-are trained against their own losses (:func:`training_model`): the lexical
-scores against LinearSVC's squared hinge, the network against the given loss.
-The output is the softmax of a weighted sum of the lexical scores and the log
-of the network's probabilities, with weights fit on held-out data
-(:func:`fit_mix`, :func:`set_mix`).
+trainable class score per word, pooled with TF-IDF weights. The output is the
+softmax of a weighted sum of the lexical scores and the log of the network's
+probabilities; how the two channels are trained and weighed is
+:mod:`skglove._training`'s.
 """
 
 from collections.abc import Sequence
@@ -17,28 +15,11 @@ from numbers import Integral
 import keras
 import numpy as np
 from keras import layers
-from scipy.optimize import minimize
 
 from ._ids import PAD
-from ._layers import (
-    PROBABILITY_FLOOR,
-    ChannelMix,
-    SubsetEmbedding,
-    TfidfPooling,
-    squared_hinge,
-)
+from ._layers import BagMax, Bags, BagTfidf, ChannelMix, SubsetEmbedding
 
-__all__ = [
-    "ARCHITECTURES",
-    "PADDING_INVARIANT",
-    "build_network",
-    "fit_mix",
-    "head_logits",
-    "head_losses",
-    "heads",
-    "set_mix",
-    "training_model",
-]
+__all__ = ["ARCHITECTURES", "PADDING_INVARIANT", "build_network"]
 
 #: Name of every network's output layer.
 OUTPUT = "probabilities"
@@ -46,6 +27,10 @@ OUTPUT = "probabilities"
 #: lexical class scores, and the network's probabilities.
 LEXICAL_HEAD = "lexical_scores"
 GLOVE_HEAD = "glove_probabilities"
+#: The layer that finds each document's distinct words (``Bags``).
+BAGS = "bags"
+#: The name of :func:`build_kim_cnn`'s network.
+KIM = "kim_cnn"
 #: Word scores are multiplied by this, so that adam, whose steps have the same
 #: size for every weight, moves the lexical channel as fast as the network.
 _LEXICAL_SCALE = 3.0
@@ -90,41 +75,59 @@ def _frozen_embedding(table: np.ndarray, name: str):
     )
 
 
-def _embed(
-    ids,
-    n_ids: int,
-    dim: int,
-    seeds: _Seeds,
-    weights=None,
-    trainable_rows=None,
-    trainable_dim=0,
-):
-    """Embed ``ids``: a frozen ``weights`` table, or a trainable one if None.
+class _Embedder:
+    """Embeds id tensors of any shape with one set of layers.
 
-    ``trainable_rows`` (a boolean mask over the table) adds a trainable
-    correction, starting at zero, to those rows only; every other row stays
-    exactly its frozen value. ``trainable_dim`` appends that many trainable
-    features per id, learned from scratch.
+    A frozen ``weights`` table, or a trainable one if None. ``trainable_rows``
+    (a boolean mask over the table) adds a trainable correction, starting at
+    zero, to those rows only; every other row stays exactly its frozen value.
+    ``trainable_dim`` appends that many trainable features per id, learned
+    from scratch. Calling it on several tensors (a batch's distinct words,
+    and its sequences) shares the layers and their weights.
     """
-    if trainable_dim:
-        extra = _trainable_embedding(n_ids, trainable_dim, seeds, "trainable_features")(
-            ids
-        )
-        x = _embed(ids, n_ids, dim, seeds, weights, trainable_rows)
-        return layers.Concatenate(name="features")([x, extra])
-    if weights is None:
-        return _trainable_embedding(n_ids, dim, seeds, "embedding")(ids)
-    if weights.shape != (n_ids, dim):
-        raise ValueError(
-            f"embedding weights have shape {weights.shape}, expected {(n_ids, dim)}"
-        )
-    x = _frozen_embedding(weights, "embedding")(ids)
-    if trainable_rows is None or not np.any(trainable_rows):
+
+    def __init__(
+        self,
+        n_ids: int,
+        dim: int,
+        seeds: _Seeds,
+        weights=None,
+        trainable_rows=None,
+        trainable_dim=0,
+    ):
+        if weights is None:
+            self.table = _trainable_embedding(n_ids, dim, seeds, "embedding")
+        elif weights.shape != (n_ids, dim):
+            raise ValueError(
+                f"embedding weights have shape {weights.shape}, expected {(n_ids, dim)}"
+            )
+        else:
+            self.table = _frozen_embedding(weights, "embedding")
+        self.rows = None
+        if weights is not None and trainable_rows is not None:
+            self.rows = np.flatnonzero(trainable_rows)
+        self.correction = None
+        if self.rows is not None and len(self.rows):
+            self.correction = SubsetEmbedding(
+                n_ids, len(self.rows), dim, name="trainable_rows"
+            )
+        self.features = None
+        if trainable_dim:
+            self.features = _trainable_embedding(
+                n_ids, trainable_dim, seeds, "trainable_features"
+            )
+
+    def __call__(self, ids):
+        x = self.table(ids)
+        if self.correction is not None:
+            first = not self.correction.built
+            x = layers.Add()([x, self.correction(ids)])
+            if first:
+                self.correction.set_rows(self.rows)
+        if self.features is not None:
+            name = "features" if not self.features.built else None
+            x = layers.Concatenate(name=name)([x, self.features(ids)])
         return x
-    correction = _subset_embedding(
-        ids, n_ids, np.flatnonzero(trainable_rows), dim, "trainable_rows"
-    )
-    return layers.Add()([x, correction])
 
 
 def _subset_embedding(ids, n_ids: int, rows: np.ndarray, dim: int, name: str):
@@ -218,7 +221,10 @@ def build_blog_cnn(
         )
     seeds = _Seeds(seed)
     ids = keras.Input(shape=(seq_len,), dtype="int32", name="ids")
-    x = _embed(ids, n_ids, embedding_dim, seeds, weights, trainable_rows, trainable_dim)
+    embed = _Embedder(
+        n_ids, embedding_dim, seeds, weights, trainable_rows, trainable_dim
+    )
+    x = embed(ids)
     for _ in range(2):
         x = _conv(filters, kernel_size, seeds)(x)
         x = layers.MaxPooling1D(pool_size)(x)
@@ -263,11 +269,17 @@ def build_kim_cnn(
     does not depend on how much padding surrounds a document: the input
     length is free, and batches can be cropped to their longest document.
 
+    A width-1 convolution, and the TF-IDF mean, depend on each word alone,
+    and pool over the document's distinct words: they are computed once per
+    distinct word of the batch (:class:`skglove._layers.Bags`), and pooled
+    over each document's distinct words, not over every token.
+
     Parameters
     ----------
     seq_len : int or None
-        Ignored: the model takes sequences of any length. Accepted so that
-        every architecture takes the same arguments.
+        The longest sequence the network will read (``max_len``), or None
+        for 1000; longer ones are read too. Only the TF-IDF mean's table of
+        ``1 + ln(count)`` depends on it.
     n_classes : int
         Number of output classes.
     n_ids, embedding_dim, weights, trainable_rows, trainable_dim
@@ -286,8 +298,6 @@ def build_kim_cnn(
     output_name : str
         Name of the softmax layer.
     seed : int
-        Seed of the initializers and dropout layers; see :func:`build_blog_cnn`.
-    seed : int
         Seed of the initializers and dropout layers: the same seed builds
         the same network, and no process-global generator is read.
 
@@ -298,26 +308,43 @@ def build_kim_cnn(
     """
     seeds = _Seeds(seed)
     ids = keras.Input(shape=(None,), dtype="int32", name="ids")
-    is_word = _row_indicator(ids, np.arange(n_ids) != PAD, "is_word")
-    x = _embed(ids, n_ids, embedding_dim, seeds, weights, trainable_rows, trainable_dim)
-    # Padding must read as zeros, whatever trainable rows id 0 may have.
-    x = layers.Multiply(name="words_only")([x, is_word])
+    embed = _Embedder(
+        n_ids, embedding_dim, seeds, weights, trainable_rows, trainable_dim
+    )
+    widths = _widths(kernel_size)
+    if 1 in widths or mean_idf is not None:
+        words, word_of_pair, doc_of_pair, count, pair_words = Bags(n_ids, name=BAGS)(
+            ids
+        )
+    tokens = None
     pooled = []
-    for width in _widths(kernel_size):
-        windows = _conv(filters, width, seeds)(_pad(x, width))
+    for width in widths:
+        if width == 1:
+            # A convolution of width 1 is a dense layer on each word's vector.
+            values = _dense(filters, "relu", seeds, name=f"conv_{len(pooled)}")
+            pooled.append(
+                BagMax()([values(embed(words)), word_of_pair, doc_of_pair, ids])
+            )
+            continue
+        if tokens is None:
+            is_word = _row_indicator(ids, np.arange(n_ids) != PAD, "is_word")
+            # Padding must read as zeros, whatever trainable rows id 0 may have.
+            tokens = layers.Multiply(name="words_only")([embed(ids), is_word])
+        windows = _conv(filters, width, seeds)(_pad(tokens, width))
         # relu output is >= 0, so zeroing a window removes it from the max.
         has_word = layers.MaxPooling1D(width, strides=1)(_pad(is_word, width))
         windows = layers.Multiply()([windows, has_word])
         pooled.append(layers.GlobalMaxPooling1D()(windows))
     if mean_idf is not None:
-        pooled.append(_tfidf_pool(ids, x, mean_idf, "l1", "tfidf_mean"))
+        mean = _bag_tfidf(mean_idf, "l1", seq_len, "tfidf_mean")
+        pooled.append(mean([embed(pair_words), pair_words, doc_of_pair, count, ids]))
     x = layers.Concatenate()(pooled) if len(pooled) > 1 else pooled[0]
     if dense_units:
         x = seeds.dropout(dropout)(x)
         x = _dense(dense_units, "relu", seeds)(x)
     x = seeds.dropout(dropout)(x)
     outputs = _dense(n_classes, "softmax", seeds, name=output_name)(x)
-    return keras.Model(ids, outputs, name="kim_cnn")
+    return keras.Model(ids, outputs, name=KIM)
 
 
 def _conv(filters: int, width: int, seeds: _Seeds) -> layers.Conv1D:
@@ -332,15 +359,16 @@ def _dense(units: int, activation: str, seeds: _Seeds, **kwargs) -> layers.Dense
     )
 
 
-def _tfidf_pool(ids, vectors, idf: np.ndarray, norm: str, name: str):
-    pool = TfidfPooling(len(idf), norm=norm, name=name)
-    pooled = pool([ids, vectors])
+def _bag_tfidf(idf: np.ndarray, norm: str, seq_len, name: str) -> BagTfidf:
+    """A :class:`BagTfidf` layer with the frozen ``idf``, built."""
+    pool = BagTfidf(len(idf), norm=norm, max_count=seq_len or 1000, name=name)
+    pool.build(None)
     pool.set_weights([np.asarray(idf, dtype=np.float32)])
-    return pooled
+    return pool
 
 
 def _with_lexical_channel(
-    network: keras.Model, *, n_words: int, idf: np.ndarray
+    network: keras.Model, *, n_words: int, idf: np.ndarray, seq_len=None
 ) -> keras.Model:
     """``network`` beside a trainable class score per word, TF-IDF pooled.
 
@@ -348,15 +376,20 @@ def _with_lexical_channel(
     (words met only after fit) score nothing, and an idf of zero keeps them
     out of the TF-IDF norm as well, as in scikit-learn's ``TfidfVectorizer``.
     The document's scores are a linear model on its L2-normalized sublinear
-    TF-IDF vector.
+    TF-IDF vector, computed once per distinct word of the batch.
     """
     ids = network.inputs[0]
     n_classes = network.output_shape[-1]
+    names = {layer.name for layer in network.layers}
+    bags = network.get_layer(BAGS).output if BAGS in names else Bags(len(idf))(ids)
+    _, _, doc_of_pair, count, pair_words = bags
     scores = _subset_embedding(
-        ids, len(idf), np.arange(n_words), n_classes, "word_scores"
+        pair_words, len(idf), np.arange(n_words), n_classes, "word_scores"
     )
     scores = layers.Rescaling(_LEXICAL_SCALE, name="word_scores_scale")(scores)
-    lexical = _tfidf_pool(ids, scores, idf, "l2", LEXICAL_HEAD)
+    lexical = _bag_tfidf(idf, "l2", seq_len, LEXICAL_HEAD)(
+        [scores, pair_words, doc_of_pair, count, ids]
+    )
     outputs = ChannelMix([False, True], name=OUTPUT)([lexical, network.output])
     return keras.Model(ids, outputs, name=f"{network.name}_lexical")
 
@@ -394,98 +427,4 @@ def build_network(
     network = ARCHITECTURES[architecture](
         seq_len, n_classes, output_name=GLOVE_HEAD, **params
     )
-    return _with_lexical_channel(network, **lexical)
-
-
-def heads(model: keras.Model) -> list[str]:
-    """Names of the output layers that are trained, each against the labels."""
-    names = {layer.name for layer in model.layers}
-    return [LEXICAL_HEAD, GLOVE_HEAD] if LEXICAL_HEAD in names else [OUTPUT]
-
-
-def training_model(model: keras.Model) -> keras.Model:
-    """The same layers with one output per head, for ``fit``.
-
-    A network with a lexical channel trains each channel against its own
-    loss, so that neither learns only what the other leaves unexplained.
-    """
-    names = heads(model)
-    if names == [OUTPUT]:
-        return model
-    outputs = [model.get_layer(name).output for name in names]
-    return keras.Model(model.inputs, outputs, name=f"{model.name}_heads")
-
-
-def fit_mix(logits, labels, sample_weight=None, alpha: float = 1e-3) -> np.ndarray:
-    """Non-negative weights ``w`` of each head's logits, such that
-    ``softmax(sum_i w_i * logits_i)`` has the lowest log-loss on ``labels``,
-    plus ``alpha / 2 * |w|^2``.
-
-    The objective is convex in ``w``, so L-BFGS-B finds the best weights: they
-    weigh the heads and set the temperature of the result at once. The
-    penalty keeps them finite when a head separates the held-out samples,
-    where the log-loss alone would drive the probabilities to 0 and 1.
-
-    Parameters
-    ----------
-    logits : list of ndarrays of shape (n_samples, n_classes)
-        Each head's class scores (log-probabilities for a probabilistic head)
-        on held-out samples.
-    labels : ndarray of shape (n_samples,)
-        The held-out class codes.
-    sample_weight : ndarray of shape (n_samples,) or None
-        Weights of the held-out samples in the log-loss.
-    alpha : float, default=1e-3
-        Strength of the L2 penalty on ``w``, against the mean log-loss.
-
-    Returns
-    -------
-    ndarray of shape (n_heads,)
-    """
-    logits = np.stack([np.asarray(z, dtype=np.float64) for z in logits])
-    labels = np.asarray(labels)
-    rows = np.arange(len(labels))
-    weights = np.ones(len(labels)) if sample_weight is None else sample_weight
-    weights = np.asarray(weights, dtype=np.float64) / np.sum(weights)
-
-    def loss_and_gradient(w):
-        z = np.tensordot(w, logits, axes=1)
-        z -= z.max(axis=1, keepdims=True)
-        proba = np.exp(z)
-        proba /= proba.sum(axis=1, keepdims=True)
-        loss = -np.sum(weights * np.log(np.maximum(proba[rows, labels], 1e-300)))
-        # d(-log p_y)/dz = p - onehot(y), and dz/dw_i = logits_i.
-        residual = proba
-        residual[rows, labels] -= 1
-        gradient = np.einsum("n,hnc,nc->h", weights, logits, residual)
-        return loss + alpha / 2 * w @ w, gradient + alpha * w
-
-    start = np.ones(len(logits))
-    result = minimize(
-        loss_and_gradient,
-        start,
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[(0, None)] * len(logits),
-    )
-    return result.x.astype(np.float32)
-
-
-def head_losses(model: keras.Model, loss) -> list:
-    """The loss of each head of :func:`heads`: the lexical scores are a
-    LinearSVC's, trained with its squared hinge; the network uses ``loss``."""
-    return [squared_hinge if name == LEXICAL_HEAD else loss for name in heads(model)]
-
-
-def head_logits(model: keras.Model, outputs) -> list[np.ndarray]:
-    """Each head's output of :func:`training_model` as class logits: the
-    lexical scores as they are, the network's probabilities by their log."""
-    return [
-        out if name == LEXICAL_HEAD else np.log(np.maximum(out, PROBABILITY_FLOOR))
-        for name, out in zip(heads(model), outputs, strict=True)
-    ]
-
-
-def set_mix(model: keras.Model, weights) -> None:
-    """Set the weights with which the heads' probabilities are combined."""
-    model.get_layer(OUTPUT).mix.assign(np.asarray(weights, dtype=np.float32))
+    return _with_lexical_channel(network, seq_len=seq_len, **lexical)

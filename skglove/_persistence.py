@@ -48,7 +48,10 @@ __all__ = ["load", "save"]
 
 FORMAT = "skglove-model"
 #: The newest archive format this module reads; bump it when the layout changes.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: Networks saved in format 1 (skglove 0.1) pooled every token with layers
+#: this version no longer has; their archives are refused by name.
+_FIRST_NETWORK_FORMAT = 2
 MANIFEST = "manifest.json"
 VECTORIZER = "vectorizer.json"
 CLASSIFIER = "classifier.json"
@@ -334,6 +337,13 @@ def _check_manifest(members: dict, path) -> dict:
     versions = field(manifest, "versions", dict, where)
     if not all(v is None or isinstance(v, str) for v in versions.values()):
         raise ValueError(f"{where}: 'versions' must map names to version strings")
+    if NETWORK in expected and found < _FIRST_NETWORK_FORMAT:
+        raise ValueError(
+            f"{path} was written by skglove {versions.get('skglove')} (archive "
+            f"format {found}), whose networks pool every token with layers that "
+            f"this skglove no longer has; refit the pipeline with skglove "
+            f"{_versions().get('skglove')} and save it again"
+        )
     if kind == "pipeline":
         steps = field(manifest, "steps", list, where)
         if len(steps) != 2 or not all(isinstance(n, str) and n for n in steps):

@@ -10,11 +10,13 @@ from typing import NamedTuple
 
 import keras
 import numpy as np
+from scipy.optimize import minimize
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
 from ._batching import predict_in_batches, training_dataset
-from ._models import OUTPUT, fit_mix, head_logits, head_losses, set_mix, training_model
+from ._layers import PROBABILITY_FLOOR, squared_hinge
+from ._models import GLOVE_HEAD, LEXICAL_HEAD, OUTPUT
 from ._sequences import as_sequences
 
 _log = logging.getLogger(__name__)
@@ -103,6 +105,100 @@ class RenameLogs(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self._rename(logs)
+
+
+def heads(model: keras.Model) -> list[str]:
+    """Names of the output layers that are trained, each against the labels."""
+    names = {layer.name for layer in model.layers}
+    return [LEXICAL_HEAD, GLOVE_HEAD] if LEXICAL_HEAD in names else [OUTPUT]
+
+
+def training_model(model: keras.Model) -> keras.Model:
+    """The same layers with one output per head, for ``fit``.
+
+    A network with a lexical channel trains each channel against its own
+    loss, so that neither learns only what the other leaves unexplained.
+    """
+    names = heads(model)
+    if names == [OUTPUT]:
+        return model
+    outputs = [model.get_layer(name).output for name in names]
+    return keras.Model(model.inputs, outputs, name=f"{model.name}_heads")
+
+
+def fit_mix(logits, labels, sample_weight=None, alpha: float = 1e-3) -> np.ndarray:
+    """Non-negative weights ``w`` of each head's logits, such that
+    ``softmax(sum_i w_i * logits_i)`` has the lowest log-loss on ``labels``,
+    plus ``alpha / 2 * |w|^2``.
+
+    The objective is convex in ``w``, so L-BFGS-B finds the best weights: they
+    weigh the heads and set the temperature of the result at once. The
+    penalty keeps them finite when a head separates the held-out samples,
+    where the log-loss alone would drive the probabilities to 0 and 1.
+
+    Parameters
+    ----------
+    logits : list of ndarrays of shape (n_samples, n_classes)
+        Each head's class scores (log-probabilities for a probabilistic head)
+        on held-out samples.
+    labels : ndarray of shape (n_samples,)
+        The held-out class codes.
+    sample_weight : ndarray of shape (n_samples,) or None
+        Weights of the held-out samples in the log-loss.
+    alpha : float, default=1e-3
+        Strength of the L2 penalty on ``w``, against the mean log-loss.
+
+    Returns
+    -------
+    ndarray of shape (n_heads,)
+    """
+    logits = np.stack([np.asarray(z, dtype=np.float64) for z in logits])
+    labels = np.asarray(labels)
+    rows = np.arange(len(labels))
+    weights = np.ones(len(labels)) if sample_weight is None else sample_weight
+    weights = np.asarray(weights, dtype=np.float64) / np.sum(weights)
+
+    def loss_and_gradient(w):
+        z = np.tensordot(w, logits, axes=1)
+        z -= z.max(axis=1, keepdims=True)
+        proba = np.exp(z)
+        proba /= proba.sum(axis=1, keepdims=True)
+        loss = -np.sum(weights * np.log(np.maximum(proba[rows, labels], 1e-300)))
+        # d(-log p_y)/dz = p - onehot(y), and dz/dw_i = logits_i.
+        residual = proba
+        residual[rows, labels] -= 1
+        gradient = np.einsum("n,hnc,nc->h", weights, logits, residual)
+        return loss + alpha / 2 * w @ w, gradient + alpha * w
+
+    start = np.ones(len(logits))
+    result = minimize(
+        loss_and_gradient,
+        start,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(0, None)] * len(logits),
+    )
+    return result.x.astype(np.float32)
+
+
+def head_losses(model: keras.Model, loss) -> list:
+    """The loss of each head of :func:`heads`: the lexical scores are a
+    LinearSVC's, trained with its squared hinge; the network uses ``loss``."""
+    return [squared_hinge if name == LEXICAL_HEAD else loss for name in heads(model)]
+
+
+def head_logits(model: keras.Model, outputs) -> list[np.ndarray]:
+    """Each head's output of :func:`training_model` as class logits: the
+    lexical scores as they are, the network's probabilities by their log."""
+    return [
+        out if name == LEXICAL_HEAD else np.log(np.maximum(out, PROBABILITY_FLOOR))
+        for name, out in zip(heads(model), outputs, strict=True)
+    ]
+
+
+def set_mix(model: keras.Model, weights) -> None:
+    """Set the weights with which the heads' probabilities are combined."""
+    model.get_layer(OUTPUT).mix.assign(np.asarray(weights, dtype=np.float32))
 
 
 def trained_heads(model: keras.Model, metrics) -> keras.Model:

@@ -18,9 +18,8 @@ from skglove import (
     load_glove,
     make_glove_pipeline,
 )
-from skglove._models import fit_mix, training_model
 from skglove._table import IdTable
-from skglove._training import RenameLogs
+from skglove._training import RenameLogs, fit_mix, training_model
 
 
 @pytest.fixture(scope="module")

@@ -362,7 +362,23 @@ def test_refuses_a_newer_format_version(archive, tmp_path):
         manifest["format_version"] = _persistence.FORMAT_VERSION + 1
 
     path = _rewrite(archive, tmp_path / "newer.skglove", edit_manifest=newer)
-    with pytest.raises(ValueError, match="format version 2, newer than this skglove"):
+    newer_version = _persistence.FORMAT_VERSION + 1
+    with pytest.raises(
+        ValueError, match=f"format version {newer_version}, newer than this skglove"
+    ):
+        skglove.load(path)
+
+
+def test_refuses_a_network_of_the_previous_release_by_its_version(archive, tmp_path):
+    def previous(manifest):
+        manifest["format_version"] = 1
+        manifest["versions"]["skglove"] = "0.1.0.dev0"
+
+    path = _rewrite(archive, tmp_path / "previous.skglove", edit_manifest=previous)
+    with pytest.raises(
+        ValueError,
+        match=r"skglove 0\.1\.0\.dev0 \(archive format 1\).*refit the pipeline",
+    ):
         skglove.load(path)
 
 
