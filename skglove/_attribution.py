@@ -282,9 +282,9 @@ class _TokenPairs:
         """Each token's TF-IDF weight in ``pool``: its pair's weight, shared
         evenly by the pair's tokens."""
         _, _, doc_of_pair, count, pair_words = self.bag
-        weights = pool.pair_weights(pair_words, doc_of_pair, count)
         if not len(count):
             return np.zeros(self.is_token.shape)
+        weights = pool.pair_weights(pair_words, doc_of_pair, count)
         weights = keras.ops.convert_to_numpy(weights)[self.index["pair"]]
         return np.where(self.is_token, weights / count[self.index["pair"]], 0.0)
 
