@@ -24,6 +24,7 @@ found, else synthetic posts.
 """
 
 import argparse
+import contextlib
 import os
 import pickle
 import resource
@@ -40,18 +41,21 @@ from skglove import load_glove, make_glove_pipeline
 from skglove.datasets import load_20newsgroups
 
 BACKENDS = ("serial", "loky", "dask", "loky_1_thread")
-DROPOUTS = [0.3, 0.5]
 
 
-def _data(archive, n_posts):
+def _data(archive, n_posts, glove):
     if archive is not None and os.path.exists(archive):
         train = load_20newsgroups("train", archive=archive)
         return train.data[:n_posts], np.asarray(train.target[:n_posts]), "20 Newsgroups"
+    # Four topics, each drawing from its own overlapping fifth-and-a-half of
+    # GloVe's 1,000th to 6,000th words (or of a smaller file's words).
     rng = np.random.default_rng(0)
-    words = np.asarray(load_glove("glove.6B.50d").words[1000:6000])
+    words = np.asarray(load_glove(glove).words[:6000][-5000:])
+    share = len(words) // 5
     topics = rng.integers(0, 4, n_posts)
     docs = [
-        " ".join(rng.choice(words[t * 1000 : t * 1000 + 1500], 200)) for t in topics
+        " ".join(rng.choice(words[t * share : t * share + 3 * share // 2], 200))
+        for t in topics
     ]
     return docs, topics, "synthetic posts"
 
@@ -87,14 +91,18 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def main(argv=None):
+def main(argv=None, *, cluster=None):
+    """Run the benchmark; ``cluster``, a running ``LocalCluster`` to use in
+    place of a new one (the tests share one)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--archive", default=str(DEFAULT_ARCHIVE))
     parser.add_argument("--n-posts", type=int, default=1500)
     parser.add_argument("--max-len", type=int, default=400)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--cv", type=int, default=3)
+    parser.add_argument("--glove", default="glove.6B.50d")
     parser.add_argument("--filters", default="32,64", help="the grid's filter counts")
+    parser.add_argument("--dropouts", default="0.3,0.5", help="the grid's dropouts")
     parser.add_argument(
         "--backends",
         default=",".join(BACKENDS),
@@ -106,8 +114,9 @@ def main(argv=None):
     if unknown or "serial" not in backends:
         parser.error(f"--backends must include serial and name only {BACKENDS}")
 
-    X, y, data_name = _data(args.archive, args.n_posts)
+    X, y, data_name = _data(args.archive, args.n_posts, args.glove)
     pipe = make_glove_pipeline(
+        args.glove,
         max_len=args.max_len,
         epochs=args.epochs,
         validation_split=0.0,
@@ -116,9 +125,13 @@ def main(argv=None):
     )
     grid = {
         "glovecnnclassifier__filters": [int(f) for f in args.filters.split(",")],
-        "glovecnnclassifier__dropout": DROPOUTS,
+        "glovecnnclassifier__dropout": [float(d) for d in args.dropouts.split(",")],
     }
-    n_fits = args.cv * len(grid["glovecnnclassifier__filters"]) * len(DROPOUTS)
+    n_fits = (
+        args.cv
+        * len(grid["glovecnnclassifier__filters"])
+        * len(grid["glovecnnclassifier__dropout"])
+    )
     print(
         f"GridSearchCV: {n_fits} fits ({args.cv}-fold), {len(X)} {data_name}, "
         f"max_len={args.max_len}, {args.epochs} epochs; "
@@ -143,20 +156,24 @@ def main(argv=None):
     task_sizes = []
     if "dask" in backends:
         sizes = _TaskSizes()
-        with (
-            LocalCluster(
-                n_workers=2,
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address=None,
-                silence_logs=40,
-            ) as cluster,
-            Client(cluster) as client,
-        ):
+        with contextlib.ExitStack() as stack:
+            if cluster is None:
+                cluster = stack.enter_context(
+                    LocalCluster(
+                        n_workers=2,
+                        threads_per_worker=1,
+                        processes=True,
+                        host="127.0.0.1",
+                        dashboard_address=None,
+                        silence_logs=40,
+                    )
+                )
+            client = stack.enter_context(Client(cluster))
             cluster.scheduler.add_plugin(sizes)
-            # Every backend's workers import TensorFlow before the clock starts.
-            client.run(_import_skglove)
+            stack.callback(cluster.scheduler.remove_plugin, name=sizes.name)
+            # Every backend's workers import TensorFlow before the clock starts;
+            # through a builtin, which workers need not import this script for.
+            client.run(exec, "import skglove")
             run(
                 "dask, 2 workers x 1 thread",
                 lambda: parallel_config(backend="dask", scatter=[X, y]),

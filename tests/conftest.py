@@ -1,6 +1,7 @@
 """Shared fixtures: a tiny GloVe file and synthetic posts, built per session."""
 
 import os
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -10,22 +11,36 @@ from hypothesis import settings
 # Keep TensorFlow's C++ start-up logging out of test output; tests only.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-# Property tests: CI runs a bounded, reproducible number of examples and keeps
-# no example database; "dev" explores more. HYPOTHESIS_PROFILE overrides both.
+# Property tests run a bounded, reproducible number of examples and keep no
+# example database, in CI and in README command 2 alike, so both take the same
+# time; HYPOTHESIS_PROFILE=dev explores more, with new examples each run.
 # Tests marked "slow" run a fifth of these (tests/test_vectorizer_properties.py).
 settings.register_profile(
     "ci", max_examples=50, deadline=None, derandomize=True, database=None
 )
 settings.register_profile("dev", max_examples=100, deadline=None)
-settings.load_profile(
-    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
-)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or "ci")
 
 
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "slow: a slow property test that runs fewer examples"
     )
+
+
+#: Tests that share the session's Dask cluster (the ``dask_cluster`` fixture).
+_DASK_GROUP = "dask"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist's ``--dist loadgroup``, run each test file in one
+    worker, so that its module fixtures (fitted networks) are built once; and
+    the files that use the Dask cluster in one worker, so that one cluster
+    serves them all."""
+    dask_files = {item.path for item in items if "dask_cluster" in item.fixturenames}
+    for item in items:
+        group = _DASK_GROUP if item.path in dask_files else item.path.name
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 TOPICS = {
@@ -124,6 +139,19 @@ def tiny_pipeline(glove, random_state=0, **params):
     )
 
 
+@pytest.fixture(scope="session")
+def fitted_pipeline(tiny_glove, posts):
+    """The tiny pipeline fitted on ``posts``, once per session. Tests must not
+    change it: a test that does takes ``fitted_copy``."""
+    return tiny_pipeline(tiny_glove).fit(*posts)
+
+
+@pytest.fixture
+def fitted_copy(fitted_pipeline):
+    """A copy of ``fitted_pipeline`` the test may change."""
+    return pickle.loads(pickle.dumps(fitted_pipeline))
+
+
 _DEFAULT_REAL_ARCHIVE = (
     Path(__file__).resolve().parents[1]
     / ".."
@@ -158,6 +186,22 @@ def synthetic_archive(tmp_path_factory) -> Path:
                 info.size = len(body.encode("latin-1"))
                 tar.addfile(info, io.BytesIO(body.encode("latin-1")))
     return path
+
+
+@pytest.fixture(scope="session")
+def dask_cluster():
+    """One local Dask cluster of two single-thread worker processes, shared by
+    the Dask tests and the Dask benchmark's smoke test: each worker imports
+    TensorFlow once per session, not once per module."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+    ) as cluster:
+        yield cluster
 
 
 @pytest.fixture(autouse=True, scope="session")

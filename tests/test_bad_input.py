@@ -9,7 +9,6 @@ repeated: an unseen label at ``score`` counts as wrong
 input to the classifier alone is in test_classifier.py::test_bad_X.
 """
 
-import pickle
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,17 +152,6 @@ DIMENSION_MESSAGE = "the fitted network's embedding has dimension 8, but the Glo
 
 
 @pytest.fixture(scope="module")
-def fitted(tiny_glove, posts):
-    return tiny_pipeline(tiny_glove).fit(*posts)
-
-
-@pytest.fixture
-def fitted_copy(fitted):
-    """A copy the test may change."""
-    return pickle.loads(pickle.dumps(fitted))
-
-
-@pytest.fixture(scope="module")
 def glove_4d(tmp_path_factory, glove_rows):
     rows = [(word, vector[:4]) for word, vector in glove_rows]
     return str(write_glove_txt(tmp_path_factory.mktemp("g4") / "tiny.4d.txt", rows))
@@ -178,7 +166,7 @@ def _assert_not_from_keras(excinfo):
 @pytest.mark.parametrize(
     "case", ERROR_CASES, ids=[f"{c.name}-{c.stage}" for c in ERROR_CASES]
 )
-def test_error_cases(case, tiny_glove, fitted, posts):
+def test_error_cases(case, tiny_glove, fitted_pipeline, posts):
     docs, labels = posts
     X = docs if case.X is None else case.X
     y = labels if case.y is None else case.y
@@ -186,15 +174,15 @@ def test_error_cases(case, tiny_glove, fitted, posts):
         if case.stage == "fit":
             tiny_pipeline(tiny_glove).fit(X, y)
         else:
-            fitted.predict(X)
+            fitted_pipeline.predict(X)
     _assert_not_from_keras(excinfo)
 
 
-def test_generator_and_series_work_like_lists(tiny_glove, fitted, posts):
+def test_generator_and_series_work_like_lists(tiny_glove, fitted_pipeline, posts):
     # Documents may be any iterable of str; pandas indexes are ignored, as
     # everywhere in scikit-learn. Same seed, same data: the same model.
     docs, labels = posts
-    expected = fitted.predict_proba(docs)
+    expected = fitted_pipeline.predict_proba(docs)
     by_generator = tiny_pipeline(tiny_glove).fit((d for d in docs), list(labels))
     np.testing.assert_array_equal(by_generator.predict_proba(iter(docs)), expected)
     by_series = tiny_pipeline(tiny_glove).fit(
@@ -209,15 +197,17 @@ def test_generator_and_series_work_like_lists(tiny_glove, fitted, posts):
     )
 
 
-def test_empty_documents_at_predict_read_as_all_padding(fitted):
+def test_empty_documents_at_predict_read_as_all_padding(fitted_pipeline):
     # A document without kept words becomes a row of padding ids, like Keras'
     # pad_sequences of an empty list; every such row gets the same output (up
     # to float rounding, which may differ with a row's place in its batch).
-    proba = fitted.predict_proba(["", "   ", "?!.", "\x00 zzzz unknownword"])
-    assert (fitted[0].transform(["?!.", "\x00 zzzz unknownword"]) == 0).all()
+    proba = fitted_pipeline.predict_proba(["", "   ", "?!.", "\x00 zzzz unknownword"])
+    assert (fitted_pipeline[0].transform(["?!.", "\x00 zzzz unknownword"]) == 0).all()
     np.testing.assert_allclose(proba, np.repeat(proba[:1], 4, axis=0), rtol=1e-6)
     padding = np.zeros((1, TINY_MAX_LEN), dtype=np.int32)
-    np.testing.assert_allclose(proba[:1], fitted[-1].predict_proba(padding), rtol=1e-6)
+    np.testing.assert_allclose(
+        proba[:1], fitted_pipeline[-1].predict_proba(padding), rtol=1e-6
+    )
 
 
 def test_glove_dimension_change_on_warm_start(fitted_copy, posts, glove_4d):
@@ -240,8 +230,10 @@ def test_glove_dimension_change_on_partial_fit(fitted_copy, posts, glove_4d):
         classifier.partial_fit(vectorizer.transform(posts[0]), posts[1])
 
 
-def test_glove_dimension_change_after_loading(fitted, posts, glove_4d, tmp_path):
-    skglove.save(fitted, tmp_path / "model.skglove")
+def test_glove_dimension_change_after_loading(
+    fitted_pipeline, posts, glove_4d, tmp_path
+):
+    skglove.save(fitted_pipeline, tmp_path / "model.skglove")
     loaded = skglove.load(tmp_path / "model.skglove")
     loaded.set_params(
         glovecnnclassifier__glove=glove_4d, glovecnnclassifier__warm_start=True

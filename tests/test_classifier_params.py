@@ -12,11 +12,6 @@ from skglove import GloveCNNClassifier, GloveSequenceVectorizer, make_glove_pipe
 from skglove.glove import load_glove
 
 
-@pytest.fixture(scope="module")
-def fitted(tiny_glove, posts):
-    return tiny_pipeline(tiny_glove).fit(*posts)
-
-
 @pytest.fixture
 def keras_calls(monkeypatch):
     """The keyword arguments of every keras.Model.fit and predict call."""
@@ -217,7 +212,9 @@ def test_vectorizer_without_glove_before_a_glove_classifier(tiny_glove, posts):
         pipe.fit(*posts)
 
 
-def test_two_glove_files_of_one_dimension(tiny_glove, other_glove_8d, posts, fitted):
+def test_two_glove_files_of_one_dimension(
+    tiny_glove, other_glove_8d, posts, fitted_pipeline
+):
     pipe = make_glove_pipeline(tiny_glove, max_len=TINY_MAX_LEN, **TINY_NET)
     pipe.set_params(glovecnnclassifier__glove=other_glove_8d)
     with pytest.raises(ValueError, match="different GloVe sources"):
@@ -225,15 +222,15 @@ def test_two_glove_files_of_one_dimension(tiny_glove, other_glove_8d, posts, fit
     # At predict too: ids from a vectorizer of the other file.
     other = GloveSequenceVectorizer(other_glove_8d, max_len=TINY_MAX_LEN).fit(posts[0])
     with pytest.raises(ValueError, match="different GloVe sources"):
-        fitted[-1].predict(other.transform(posts[0]))
+        fitted_pipeline[-1].predict(other.transform(posts[0]))
 
 
-def test_plain_arrays_and_slices(tiny_glove, posts, fitted):
-    X = fitted[0].transform(posts[0])
+def test_plain_arrays_and_slices(tiny_glove, posts, fitted_pipeline):
+    X = fitted_pipeline[0].transform(posts[0])
     assert X.source == load_glove(tiny_glove).fingerprint
     assert X[:5].source == X.source
     # A plain array names no id space, and is read as it is.
-    fitted[-1].predict(np.asarray(X))
+    fitted_pipeline[-1].predict(np.asarray(X))
 
 
 # Item 7: valid parameters that crashed or were ignored.

@@ -51,12 +51,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/zip")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        if how == "slow":
-            # A byte at a time, until the client is killed.
-            for byte in body:
-                self.wfile.write(bytes([byte]))
-                self.wfile.flush()
-                time.sleep(0.05)
+        if how == "stall":
+            # Half the body, then nothing until the test ends: the client can
+            # only be killed mid-download, however slowly the machine runs.
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            server.ended.wait(timeout=300)
             return
         if how == "cut":
             # Half the promised body, then the connection drops.
@@ -77,12 +77,14 @@ def server():
     httpd.payload = ARCHIVE
     httpd.plan = []
     httpd.requests = 0
+    httpd.ended = threading.Event()
     httpd.url = f"http://127.0.0.1:{httpd.server_address[1]}/glove.6B.zip"
     thread = threading.Thread(
         target=httpd.serve_forever, kwargs={"poll_interval": 0.05}
     )
     thread.start()
     yield httpd
+    httpd.ended.set()
     httpd.shutdown()
     httpd.server_close()
     thread.join(timeout=10)
@@ -231,7 +233,7 @@ fetch_glove(url=sys.argv[1], known_hash=None, progressbar=False, retries=0)
 
 def test_next_fetch_removes_what_a_killed_download_left(server, data_home):
     folder = data_home / "glove"
-    server.plan = ["slow"]
+    server.plan = ["stall"]
     child = subprocess.Popen(
         [sys.executable, "-c", KILLED_FETCH, server.url, str(data_home)],
         stdout=subprocess.DEVNULL,

@@ -13,11 +13,6 @@ from sklearn.pipeline import Pipeline
 from skglove import GloveCNNClassifier, GloveSequenceVectorizer, make_glove_pipeline
 
 
-@pytest.fixture(scope="module")
-def fitted_pipeline(tiny_glove, posts):
-    return tiny_pipeline(tiny_glove).fit(*posts)
-
-
 def test_make_glove_pipeline_steps_and_routing(tiny_glove):
     pipe = make_glove_pipeline(tiny_glove, max_len=50, filters=7, epochs=3)
     assert type(pipe) is Pipeline
@@ -86,13 +81,17 @@ def test_cross_val_score(tiny_glove, posts):
 def test_grid_search_over_both_steps(tiny_glove, posts):
     search = GridSearchCV(
         tiny_pipeline(tiny_glove),
-        {
-            "glovesequencevectorizer__max_len": [TINY_MAX_LEN, 40],
-            "glovecnnclassifier__filters": [2, 4],
-        },
+        # Two candidates, each changing both steps.
+        [
+            {
+                "glovesequencevectorizer__max_len": [max_len],
+                "glovecnnclassifier__filters": [filters],
+            }
+            for max_len, filters in ((TINY_MAX_LEN, 2), (40, 4))
+        ],
         cv=2,
     ).fit(*posts)
-    assert len(search.cv_results_["params"]) == 4
+    assert len(search.cv_results_["params"]) == 2
     best = search.best_estimator_
     assert best[0].max_len == search.best_params_["glovesequencevectorizer__max_len"]
     assert best[-1].n_features_in_ == best[0].max_len
