@@ -74,7 +74,7 @@ class GloveCNNClassifier(KerasClassifier):
 
     The default network has two channels, each with its own output and loss:
 
-    - a GloVe channel: the frozen vectors, 256 width-1 convolutions
+    - a GloVe channel: the frozen vectors, 128 width-1 convolutions
       max-pooled over the document's words, and the document's
       TF-IDF-weighted mean vector, then dropout;
     - a lexical channel: a trainable class score per kept word, summed with
@@ -108,7 +108,7 @@ class GloveCNNClassifier(KerasClassifier):
     lexical : bool, default=True
         Put the lexical channel beside the network (see above). ``False``
         leaves the network alone, as in the Keras blog.
-    filters : int, default=256
+    filters : int, default=128
         Filters of each convolution.
     kernel_size : int or tuple of int, default=1
         Width of each convolution: for ``"kim"``, one parallel convolution per
@@ -164,7 +164,7 @@ class GloveCNNClassifier(KerasClassifier):
         it with ``loss__``.
     metrics : list or None, default=None
         Keras metrics recorded in ``history_``; ``None`` records accuracy.
-    epochs : int, default=15
+    epochs : int, default=8
         Training epochs (the most, with ``early_stopping``).
     batch_size : int, default=128
         Training and prediction batch size.
@@ -304,7 +304,7 @@ class GloveCNNClassifier(KerasClassifier):
         *,
         architecture="kim",
         lexical=True,
-        filters=256,
+        filters=128,
         kernel_size=1,
         pool_size=None,
         dense_units=0,
@@ -319,7 +319,7 @@ class GloveCNNClassifier(KerasClassifier):
         learning_rate_schedule="cosine",
         loss="sparse_categorical_crossentropy",
         metrics=None,
-        epochs=15,
+        epochs=8,
         batch_size=128,
         validation_split=0.05,
         early_stopping=True,
