@@ -1,7 +1,11 @@
-"""Helpers shared by the benchmark scripts: the archive, peak memory, tables."""
+"""Helpers shared by the benchmark scripts: the archive, parameters, peak
+memory, tables."""
 
+import argparse
+import ast
 import json
 import os
+import re
 import resource
 import time
 from pathlib import Path
@@ -18,6 +22,32 @@ def find_archive(path: str | None) -> Path:
             f"20news-bydate.tar.gz not found at {archive}; pass --archive PATH"
         )
     return archive
+
+
+#: A comma that starts the next ``name=value``: commas inside a tuple value,
+#: such as ``kernel_size=(1, 2)``, are not followed by a name and ``=``.
+_NEXT_PARAM = re.compile(r",(?=\s*\w+=)")
+
+
+def parse_params(text: str) -> dict:
+    """Pipeline parameters from ``name=value,...``, for ``--params``.
+
+    Each value is a Python literal (``8``, ``0.5``, ``(1, 2)``, ``None``),
+    else the text as a string (``architecture=blog``). An argparse ``type``:
+    a malformed item is an ``ArgumentTypeError``.
+    """
+    params = {}
+    for item in _NEXT_PARAM.split(text.strip()) if text.strip() else []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip().isidentifier():
+            raise argparse.ArgumentTypeError(
+                f"expected name=value,..., got {item!r} in {text!r}"
+            )
+        try:
+            params[name.strip()] = ast.literal_eval(value.strip())
+        except (ValueError, SyntaxError):
+            params[name.strip()] = value.strip()
+    return params
 
 
 def reset_peak_rss() -> None:

@@ -28,7 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import Timer, find_archive, print_table
+from _common import Timer, find_archive, parse_params, print_table
 
 from skglove import explain, make_glove_pipeline
 from skglove.datasets import load_20newsgroups
@@ -127,12 +127,14 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3, help="timings of speed")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--params", default="", help="pipeline parameters, as name=int,..."
+        "--params",
+        type=parse_params,
+        default={},
+        help="pipeline parameters, as name=value,... (Python literals)",
     )
     args = parser.parse_args(argv)
     archive = find_archive(args.archive)
-    params = dict(p.split("=") for p in args.params.split(",") if p)
-    params = {name: int(value) for name, value in params.items()}
+    params = args.params
     results = {}
     for task in args.tasks.split(","):
         train = _split(archive, "train", TASKS[task], args.max_train)

@@ -117,7 +117,7 @@ def main(argv=None):
     parser.add_argument("--archive", help="a local 20news-bydate.tar.gz")
     parser.add_argument("--glove", default="glove.6B.50d", help="GloVe source")
     parser.add_argument("--max-train", type=int, help="train on the first N posts")
-    parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--max-chars", type=int, default=700)
     parser.add_argument("--min-tokens", type=int, default=40)
     parser.add_argument("--out", default=".", help="folder of the two files")

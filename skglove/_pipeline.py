@@ -24,6 +24,7 @@ BLOG_PARAMS = {
     "trainable_dim": 0,
     "optimizer": "rmsprop",
     "learning_rate": None,
+    "learning_rate_schedule": "constant",
     "epochs": 10,
     "batch_size": 128,
     "validation_split": 0.0,

@@ -38,7 +38,7 @@ class IdTable:
         self.n_seen_ = int(n_seen)
         if X is not None:
             self.n_documents_ = len(X)
-            self.df_ = _document_frequency(self.transform(X), self.n_rows)
+            self.df_ = _document_frequency(self, X)
         return self
 
     @property
@@ -52,13 +52,14 @@ class IdTable:
             rows = self.transform(X.ids)
             return IdSequences(rows, X.offsets, X.max_len, X.padding, X.source)
         X = np.asarray(X)
-        if not len(self.ids_):
-            return np.where(X < FIRST_WORD_ID, X, OOV).astype(np.int32)
-        order = np.argsort(self.ids_, kind="stable")
-        ordered = self.ids_[order]
-        pos = np.minimum(np.searchsorted(ordered, X), len(ordered) - 1)
-        rows = np.where(ordered[pos] == X, order[pos] + FIRST_WORD_ID, OOV)
-        return np.where(X < FIRST_WORD_ID, X, rows).astype(np.int32)
+        rows_of = _row_mapping(self.ids_, X)
+        flat = X.reshape(-1)
+        rows = np.empty(flat.shape, dtype=np.int32)
+        # In chunks, so that a mapping's temporaries stay small.
+        for start in range(0, len(flat), _CHUNK_IDS):
+            stop = start + _CHUNK_IDS
+            rows[start:stop] = rows_of(flat[start:stop])
+        return rows.reshape(X.shape)
 
     def unknown(self, X) -> np.ndarray:
         """The distinct word ids of ``X`` (:class:`IdSequences` or a padded
@@ -111,13 +112,46 @@ def _distinct(ids: np.ndarray) -> np.ndarray:
     return np.unique(ids).astype(np.int64)
 
 
-def _document_frequency(rows: IdSequences, n_rows: int) -> np.ndarray:
-    """In how many sequences of ``rows`` each table row occurs."""
+def _row_mapping(ids: np.ndarray, X: np.ndarray):
+    """A function that maps a chunk of ``X``'s ids to the rows of the table
+    of ``ids``: padding and OOV (any id below ``FIRST_WORD_ID``) to
+    themselves, ``ids[k]`` to ``FIRST_WORD_ID + k``, other ids to ``OOV``."""
+    if X.dtype.kind in "iu" and X.size and 0 <= X.min() and X.max() < _COUNTED_IDS:
+        # A row per id up to X's largest: one gather, no temporaries.
+        lookup = np.full(int(X.max()) + 1, OOV, dtype=np.int32)
+        special = min(FIRST_WORD_ID, len(lookup))
+        lookup[:special] = np.arange(special)
+        rows = np.arange(FIRST_WORD_ID, FIRST_WORD_ID + len(ids), dtype=np.int32)
+        inside = (ids >= FIRST_WORD_ID) & (ids < len(lookup))
+        # Reversed, so that a repeated id keeps its first row, as the search.
+        lookup[ids[inside][::-1]] = rows[inside][::-1]
+        return lookup.take
+    if not len(ids):
+        return lambda chunk: np.where(chunk < FIRST_WORD_ID, chunk, OOV)
+    # Ids too large for a lookup array: a binary search among the sorted ids.
+    order = np.argsort(ids, kind="stable")
+    ordered = ids[order]
+
+    def search(chunk):
+        pos = np.minimum(np.searchsorted(ordered, chunk), len(ordered) - 1)
+        rows = np.where(ordered[pos] == chunk, order[pos] + FIRST_WORD_ID, OOV)
+        return np.where(chunk < FIRST_WORD_ID, chunk, rows)
+
+    return search
+
+
+def _document_frequency(table: IdTable, X: IdSequences) -> np.ndarray:
+    """In how many sequences of ``X`` each row of ``table`` occurs.
+
+    Each chunk of sequences is mapped to rows on its own: the rows of the
+    whole of ``X`` are never held at once.
+    """
+    n_rows = table.n_rows
     df = np.zeros(n_rows, dtype=np.int64)
-    step = max(1, _CHUNK_IDS // max(1, rows.max_len))
-    for start in range(0, len(rows), step):
-        chunk = rows[start : start + step]
+    step = max(1, _CHUNK_IDS // max(1, X.max_len))
+    for start in range(0, len(X), step):
+        chunk = X[start : start + step]
         doc = np.repeat(np.arange(len(chunk), dtype=np.int64), chunk.lengths)
-        pairs = _distinct(doc * n_rows + chunk.ids)
+        pairs = _distinct(doc * n_rows + table.transform(chunk.ids))
         df += np.bincount(pairs % n_rows, minlength=n_rows)
     return df

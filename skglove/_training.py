@@ -6,6 +6,7 @@ the estimator's own ``random_state`` and handed to the code that uses it.
 """
 
 import logging
+import math
 from typing import NamedTuple
 
 import keras
@@ -105,6 +106,56 @@ class RenameLogs(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self._rename(logs)
+
+
+class CosineDecay(keras.callbacks.Callback):
+    """Decay the optimizer's learning rate from its value at the start of
+    ``fit`` to near 0 over ``epochs`` epochs, along a half cosine.
+
+    Epoch ``initial_epoch + i`` trains at ``base * (1 + cos(pi * i / epochs))
+    / 2``, so the first epoch trains at the full rate. The base rate is put
+    back when training ends, so that a warm start or ``partial_fit`` starts
+    from it again rather than from the last, smallest rate.
+
+    Parameters
+    ----------
+    epochs : int
+        The epochs this ``fit`` runs (at most, with early stopping).
+    initial_epoch : int
+        The number of the first of them, as ``keras.Model.fit`` counts.
+    """
+
+    def __init__(self, epochs: int, initial_epoch: int = 0) -> None:
+        super().__init__()
+        self.epochs = epochs
+        self.initial_epoch = initial_epoch
+        self._base = None
+
+    def on_train_begin(self, logs=None):
+        optimizer = self.model.optimizer
+        # Setting the rate of an optimizer built on a schedule (or a callable)
+        # would raise deep in Keras, or replace the user's schedule.
+        if not isinstance(optimizer._learning_rate, keras.Variable):
+            raise ValueError(
+                f"the optimizer {type(optimizer).__name__} already has a "
+                "learning-rate schedule; give it a float learning rate, or set "
+                "learning_rate_schedule='constant' to keep its own schedule"
+            )
+        self._base = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+
+    def on_epoch_begin(self, epoch, logs=None):
+        progress = (epoch - self.initial_epoch) / self.epochs
+        self.model.optimizer.learning_rate = (
+            self._base * (1 + math.cos(math.pi * progress)) / 2
+        )
+
+    def on_train_end(self, logs=None):
+        self.restore()
+
+    def restore(self) -> None:
+        """Put the base learning rate back (nothing before training began)."""
+        if self._base is not None:
+            self.model.optimizer.learning_rate = self._base
 
 
 def heads(model: keras.Model) -> list[str]:

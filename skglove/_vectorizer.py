@@ -211,7 +211,7 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
         words, counts, chunks = _count_words(self._chunks(raw_documents), keep=True)
         self._fit_vocabulary(words, counts)
         word_ids = self._word_ids(words)
-        return self._sequences((word_ids[word], doc, n) for word, doc, n in chunks)
+        return self._sequences(_popped_ids(chunks, word_ids))
 
     def transform(self, raw_documents: Iterable[str]) -> IdSequences:
         """Convert documents to id sequences of at most ``max_len`` ids.
@@ -309,8 +309,12 @@ class GloveSequenceVectorizer(TransformerMixin, BaseEstimator):
     def _chunks(self, raw_documents):
         """The tokens of the documents, :data:`_CHUNK` documents at a time."""
         documents = check_documents(raw_documents)
+        pool = pa.default_memory_pool()
         for start in range(0, len(documents), _CHUNK):
             yield self._tokenize(documents[start : start + _CHUNK])
+            # Arrow's pool (mimalloc) keeps what the last chunk freed, and
+            # its RSS grew chunk after chunk: hand it back to the system.
+            pool.release_unused()
 
     def _tokenize(self, documents: list[str]) -> "_Tokens":
         normalize = self._normalizer()
@@ -513,7 +517,11 @@ class _Tokens(NamedTuple):
 def _count_words(chunks, *, keep: bool):
     """Every distinct token of the chunks (an Arrow array, in first-seen
     order) and its count; with ``keep``, also each chunk's tokens as
-    ``(index into the words, document, n_documents)``, else None."""
+    ``(index into the words, length of each document)``, else None.
+
+    The kept tokens cost 4 bytes each: int32 indices, and a length per
+    document rather than the document of every token.
+    """
     words = pa.array([], pa.large_binary())
     counts = np.zeros(0, dtype=np.int64)
     kept = [] if keep else None
@@ -529,8 +537,22 @@ def _count_words(chunks, *, keep: bool):
         counts = np.concatenate([counts, np.zeros(len(new), dtype=np.int64)])
         counts += np.bincount(index, minlength=len(counts))
         if keep:
-            kept.append((index.astype(np.int32), tokens.doc, tokens.n_documents))
+            lengths = np.bincount(tokens.doc, minlength=tokens.n_documents)
+            kept.append((index.astype(np.int32), lengths))
     return words, counts, kept
+
+
+def _popped_ids(chunks: list, word_ids: np.ndarray):
+    """The ``(ids, doc, n_documents)`` of each chunk that :func:`_count_words`
+    kept, popped from ``chunks`` first to last, so that each is freed once
+    it is converted."""
+    chunks.reverse()
+    while chunks:
+        index, lengths = chunks.pop()
+        doc = np.repeat(np.arange(len(lengths)), lengths)
+        ids = word_ids[index]
+        del index  # the only reference left: free it before the next chunk
+        yield ids, doc, len(lengths)
 
 
 def _truncate(ids, doc, n_documents, max_len, truncating):

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import make_posts
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
@@ -23,8 +24,14 @@ def benchmarks_on_path(monkeypatch):
         sys.modules.pop(name, None)
 
 
+#: Small networks on the tiny GloVe: the smoke runs take seconds. The blog's
+#: three convolutions and poolings of 5 need sequences of 149 ids or more.
+_SMOKE_EPOCHS = 2
+_SMOKE_PARAMS = f"epochs={_SMOKE_EPOCHS},filters=4,max_len=150"
+
+
 def test_bench_20newsgroups_smoke(
-    benchmarks_on_path, synthetic_archive, tmp_path, capsys
+    benchmarks_on_path, synthetic_archive, tiny_glove, tmp_path, capsys
 ):
     import bench_20newsgroups
 
@@ -40,6 +47,10 @@ def test_bench_20newsgroups_smoke(
             ",".join(systems),
             "--seeds",
             "1",
+            "--glove",
+            tiny_glove,
+            "--params",
+            _SMOKE_PARAMS,
             "--out",
             str(out),
         ]
@@ -52,12 +63,17 @@ def test_bench_20newsgroups_smoke(
     for record in records:
         assert 0 <= record["accuracy"] <= 1
         assert record["fit_s"] > 0 and record["peak_rss_mb"] > 0
+    # --params reach the skglove systems, and the blog's code takes epochs.
     blog_rows = [r for r in records if r["system"] in ("seed_recipe", "skglove_blog")]
-    assert all(r["n_epochs"] == 10 and r["epoch_s"] > 0 for r in blog_rows)
+    assert all(r["n_epochs"] == _SMOKE_EPOCHS and r["epoch_s"] > 0 for r in blog_rows)
+    assert all(
+        line["params"] == {"epochs": "2", "filters": "4", "max_len": "150"}
+        for line in lines
+    )
     for record in records:
         if record["system"] == "skglove":
-            # Early stopping can end the run before the 15 epochs.
-            assert 1 <= record["n_epochs"] <= 15
+            # Early stopping can end the run before the last epoch.
+            assert 1 <= record["n_epochs"] <= _SMOKE_EPOCHS
             assert 0 <= record["lexical_accuracy"] <= 1
             assert 0 <= record["glove_accuracy"] <= 1
             assert record["lexical_weight"] >= 0
@@ -75,7 +91,86 @@ def test_bench_20newsgroups_smoke(
             in printed
         )
     assert "full: fit" in printed and "full: predict" in printed
+    assert "x TF-IDF + LinearSVC's in the same run, target <= 8x" in printed
+    assert "subjects: fit" not in printed  # no fit-time target for subjects
     assert "epoch time, skglove_blog / seed_recipe" in printed
+
+
+def _write_clinc150(path: Path) -> Path:
+    """A tiny data_full.json as CLINC150 lays it out: [text, intent] pairs,
+    intent by intent, and out-of-scope queries the benchmark leaves out."""
+    data = {}
+    for subset, seed in (("train", 0), ("val", 1), ("test", 2)):
+        docs, labels = make_posts(n_per_class=8, seed=seed, length=8)
+        order = sorted(range(len(docs)), key=lambda i: labels[i])
+        data[subset] = [[docs[i], str(labels[i])] for i in order]
+        data[f"oos_{subset}"] = [["play some music", "oos"]] * 3
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_bench_20newsgroups_clinc150_smoke(
+    benchmarks_on_path, tiny_glove, tmp_path, capsys
+):
+    import bench_20newsgroups
+
+    clinc = _write_clinc150(tmp_path / "data_full.json")
+    (X_train, y_train), (X_test, y_test) = bench_20newsgroups._clinc150(clinc)
+    assert len(X_train) == len(y_train) == 24 and len(X_test) == 24
+    assert "oos" not in set(y_train) | set(y_test)
+    # A subsample holds every intent, though the file lists them in order.
+    (_, y_few), _ = bench_20newsgroups._clinc150(clinc, max_train=9)
+    assert len(y_few) == 9 and set(y_few) == set(y_train)
+
+    systems = ["tfidf_svc", "tfidf12_svc", "skglove"]
+    records = bench_20newsgroups.main(
+        [
+            "--archive",
+            str(tmp_path / "absent.tar.gz"),  # not needed for CLINC150 alone
+            "--clinc",
+            str(clinc),
+            "--tasks",
+            "clinc150",
+            "--systems",
+            ",".join(systems),
+            "--glove",
+            tiny_glove,
+            "--params",
+            "epochs=2,filters=4,kernel_size=(1, 2)",
+            "--out",
+            str(tmp_path / "runs.jsonl"),
+        ]
+    )
+    assert [(r["task"], r["system"]) for r in records] == [
+        ("clinc150", name) for name in systems
+    ]
+    assert all(r["n_train"] == 24 and r["n_test"] == 24 for r in records)
+    assert all(0 <= r["accuracy"] <= 1 for r in records)
+    printed = capsys.readouterr().out
+    assert "CLINC150, task clinc150: 24 train, 24 test documents" in printed
+    assert "clinc150: skglove" in printed and "target >= 0.932" in printed
+    assert "clinc150: fit" in printed and "target <= 8 s" in printed
+    assert "target <= 8x" in printed
+    assert "clinc150: predict" not in printed
+
+
+def test_bench_params_parse_python_literals(benchmarks_on_path):
+    import argparse
+
+    from _common import parse_params
+
+    assert parse_params("") == {}
+    assert parse_params("epochs=2, kernel_size=(1, 2),architecture=blog") == {
+        "epochs": 2,
+        "kernel_size": (1, 2),
+        "architecture": "blog",
+    }
+    assert parse_params("learning_rate=None,dropout=0.25") == {
+        "learning_rate": None,
+        "dropout": 0.25,
+    }
+    with pytest.raises(argparse.ArgumentTypeError, match="name=value"):
+        parse_params("epochs")
 
 
 def test_bench_vectorizer_smoke(benchmarks_on_path, synthetic_archive):

@@ -19,7 +19,7 @@ from skglove import (
     make_glove_pipeline,
 )
 from skglove._table import IdTable
-from skglove._training import RenameLogs, fit_mix, training_model
+from skglove._training import CosineDecay, RenameLogs, fit_mix, training_model
 
 
 @pytest.fixture(scope="module")
@@ -462,8 +462,9 @@ def test_without_early_stopping_every_epoch_runs(tiny_glove, ids, keras_fit_call
 
 
 def _users(callbacks):
-    """The callbacks but skglove's renaming of the log entries."""
-    return [c for c in callbacks if not isinstance(c, RenameLogs)]
+    """The callbacks but skglove's own: the renaming of the log entries and
+    the learning-rate decay."""
+    return [c for c in callbacks if not isinstance(c, RenameLogs | CosineDecay)]
 
 
 def test_callbacks_given_to_fit_reach_keras_with_plain_names(

@@ -2,8 +2,11 @@
 of ids into a small table."""
 
 import numpy as np
+import pytest
 
+from skglove import _table
 from skglove._ids import FIRST_WORD_ID, OOV, PAD, glove_id, glove_row, missing_word_id
+from skglove._sequences import IdSequences
 from skglove._table import IdTable
 
 
@@ -38,3 +41,44 @@ def test_embedding_matrix_and_missing_rows():
     np.testing.assert_array_equal(
         table.missing_rows(len(vectors)), [False, False, False, False, True]
     )
+
+
+def _searched_rows(ids, X):
+    """The rows of ``X`` by a plain dictionary: the contract of transform."""
+    row = {int(i): FIRST_WORD_ID + k for k, i in reversed(list(enumerate(ids)))}
+    return np.vectorize(lambda i: i if i < FIRST_WORD_ID else row.get(i, OOV))(X)
+
+
+@pytest.mark.parametrize("largest", [100, 2**24 - 1, 2**24, 2**31 - 1])
+def test_transform_by_lookup_and_by_search_agree(monkeypatch, largest):
+    # Below 2**24 the ids are looked up in an array, from 2**24 on searched.
+    monkeypatch.setattr(_table, "_CHUNK_IDS", 7)  # several chunks
+    rng = np.random.default_rng(0)
+    ids = np.unique(rng.integers(FIRST_WORD_ID, largest, 20))
+    table = IdTable(extra_ids=ids[10:]).fit(np.array([ids[:5], ids[5:10]]))
+    X = np.concatenate([[0, 1], ids, rng.integers(0, largest, 30), [largest]])
+    X = rng.permutation(X).astype(np.int32).reshape(1, -1)
+    rows = table.transform(X)
+    assert rows.dtype == np.int32 and rows.shape == X.shape
+    np.testing.assert_array_equal(rows, _searched_rows(table.ids_, X))
+
+
+def test_transform_of_ids_past_the_lookup_bound():
+    big = 2**24 + 5
+    table = IdTable().fit(np.array([[0, 3, big], [0, 0, big]]))
+    np.testing.assert_array_equal(table.ids_, [3, big])
+    np.testing.assert_array_equal(
+        table.transform([[0, 1, 3, big, big + 1, 2**30]]), [[0, 1, 2, 3, 1, 1]]
+    )
+    np.testing.assert_array_equal(table.df_, [0, 0, 1, 2])
+    empty = IdTable().restore(np.empty(0, dtype=np.int64), 0)
+    np.testing.assert_array_equal(empty.transform([[0, 1, 5, big]]), [[0, 1, 1, 1]])
+    assert table.transform(np.empty((0, 4), dtype=np.int32)).shape == (0, 4)
+
+
+def test_document_frequency_over_several_chunks(monkeypatch):
+    monkeypatch.setattr(_table, "_CHUNK_IDS", 8)  # two sequences a chunk
+    X = IdSequences([5, 9, 5, 9, 9, 7, 5, 2**24 + 1], [0, 2, 3, 5, 6, 8], max_len=4)
+    table = IdTable().fit(X)
+    np.testing.assert_array_equal(table.ids_, [5, 7, 9, 2**24 + 1])
+    np.testing.assert_array_equal(table.df_, [0, 0, 3, 1, 2, 1])

@@ -309,3 +309,29 @@ def test_default_glove_matches_embedded_package():
     glove = load_glove("glove.6B.50d")
     assert vec.vocabulary_["cat"] == glove.index["cat"] + 2
     assert glove.dim == 50 and len(glove) == 400_000
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"max_len": 6, "truncating": "pre"},
+        {"max_len": 6, "truncating": "post", "padding": "post"},
+        {"max_len": 100, "oov_token": "<OOV>", "max_words": 8},
+    ],
+)
+def test_fit_transform_over_several_chunks_equals_fit_then_transform(
+    tiny_glove, monkeypatch, params
+):
+    from skglove import _vectorizer
+
+    # Chunks of 7 documents, and an empty document at a chunk's end.
+    monkeypatch.setattr(_vectorizer, "_CHUNK", 7)
+    docs = make_posts(n_per_class=10, length=12)[0]
+    docs[13] = ""
+    vec = GloveSequenceVectorizer(tiny_glove, **params)
+    X = vec.fit_transform(docs)
+    expected = clone(vec).fit(docs).transform(docs)
+    np.testing.assert_array_equal(X.ids, expected.ids)
+    np.testing.assert_array_equal(X.offsets, expected.offsets)
+    np.testing.assert_array_equal(np.asarray(X), np.asarray(expected))
+    assert X.ids.dtype == expected.ids.dtype == np.int32

@@ -1,0 +1,159 @@
+"""Tests of the training loop's learning-rate schedule (skglove._training)."""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+from conftest import tiny_pipeline
+
+from skglove import BLOG_PARAMS, GloveCNNClassifier
+from skglove._training import CosineDecay
+
+BASE = 0.01
+#: Few rows: these tests look at the learning rate, not at what is learned.
+N_ROWS = 45
+
+
+class _Rates(keras.callbacks.Callback):
+    """The optimizer's learning rate at the start of each epoch and at the
+    end of training."""
+
+    def __init__(self):
+        super().__init__()
+        self.at_epoch, self.at_end = [], []
+
+    def _rate(self):
+        return float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.at_epoch.append(self._rate())
+
+    def on_train_end(self, logs=None):
+        self.at_end.append(self._rate())
+
+
+def _cosine(epochs: int) -> list[float]:
+    return [BASE * (1 + math.cos(math.pi * i / epochs)) / 2 for i in range(epochs)]
+
+
+@pytest.fixture(scope="module")
+def few_posts(posts):
+    docs, labels = posts
+    return docs[:N_ROWS], labels[:N_ROWS]
+
+
+def _fit(tiny_glove, few_posts, rates, **params):
+    params = {"learning_rate": BASE, "epochs": 4, **params}
+    pipe = tiny_pipeline(tiny_glove, **params)
+    return pipe.fit(*few_posts, glovecnnclassifier__callbacks=[rates])
+
+
+def _rate_of(pipe) -> float:
+    optimizer = pipe[-1].model_.optimizer
+    return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+
+
+def test_cosine_is_the_default_and_not_the_blogs():
+    assert GloveCNNClassifier().learning_rate_schedule == "cosine"
+    assert BLOG_PARAMS["learning_rate_schedule"] == "constant"
+
+
+def test_cosine_decays_each_epoch_and_restores_the_base_rate(tiny_glove, few_posts):
+    rates = _Rates()
+    pipe = _fit(tiny_glove, few_posts, rates)
+    assert rates.at_epoch == pytest.approx(_cosine(4), rel=1e-6)
+    assert rates.at_epoch[0] == pytest.approx(BASE, rel=1e-6)
+    assert rates.at_end == pytest.approx([BASE], rel=1e-6)
+    assert _rate_of(pipe) == pytest.approx(BASE, rel=1e-6)
+
+
+def test_a_warm_start_decays_again_from_the_base_rate(tiny_glove, few_posts):
+    rates = _Rates()
+    pipe = _fit(tiny_glove, few_posts, rates, epochs=3, warm_start=True)
+    pipe.fit(*few_posts, glovecnnclassifier__callbacks=[rates])
+    assert rates.at_epoch == pytest.approx(_cosine(3) * 2, rel=1e-6)
+    assert _rate_of(pipe) == pytest.approx(BASE, rel=1e-6)
+
+
+class _StopAfter(keras.callbacks.Callback):
+    """Stop training after ``n`` epochs, as early stopping would."""
+
+    def __init__(self, n):
+        super().__init__()
+        self.n = n
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.model.stop_training = epoch + 1 >= self.n
+
+
+def test_a_fit_stopped_early_keeps_the_decay_and_restores_the_rate(
+    tiny_glove, few_posts
+):
+    rates = _Rates()
+    pipe = tiny_pipeline(tiny_glove, learning_rate=BASE, epochs=4)
+    pipe.fit(*few_posts, glovecnnclassifier__callbacks=[rates, _StopAfter(2)])
+    assert rates.at_epoch == pytest.approx(_cosine(4)[:2], rel=1e-6)
+    assert _rate_of(pipe) == pytest.approx(BASE, rel=1e-6)
+
+
+def test_a_fit_that_raises_restores_the_rate(tiny_glove, few_posts):
+    pipe = _fit(tiny_glove, few_posts, _Rates(), epochs=2, warm_start=True)
+
+    def fail(epoch, logs=None):
+        if epoch == 1:
+            raise RuntimeError("interrupted")
+
+    failing = keras.callbacks.LambdaCallback(on_epoch_begin=fail)
+    with pytest.raises(RuntimeError, match="interrupted"):
+        pipe.fit(*few_posts, glovecnnclassifier__callbacks=[failing])
+    assert _rate_of(pipe) == pytest.approx(BASE, rel=1e-6)
+
+
+def test_constant_keeps_the_rate(tiny_glove, few_posts):
+    rates = _Rates()
+    _fit(tiny_glove, few_posts, rates, learning_rate_schedule="constant")
+    assert rates.at_epoch == pytest.approx([BASE] * 4, rel=1e-6)
+
+
+def test_partial_fit_trains_at_the_full_rate(tiny_glove, few_posts):
+    rates = _Rates()
+    pipe = _fit(tiny_glove, few_posts, rates, epochs=2)
+    vectorizer, clf = pipe.steps[0][1], pipe.steps[1][1]
+    X = vectorizer.transform(few_posts[0])
+    for _ in range(2):
+        clf.partial_fit(X, few_posts[1], callbacks=[rates])
+    assert rates.at_epoch == pytest.approx([*_cosine(2), BASE, BASE], rel=1e-6)
+    assert clf.current_epoch == 4
+
+
+def test_an_optimizer_with_a_schedule_is_refused(tiny_glove, few_posts):
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.01, 10, 0.9)
+    pipe = tiny_pipeline(
+        tiny_glove,
+        optimizer=keras.optimizers.Adam(learning_rate=schedule),
+        learning_rate=None,
+        epochs=1,
+    )
+    with pytest.raises(ValueError, match="learning_rate_schedule='constant'"):
+        pipe.fit(*few_posts)
+    pipe.set_params(glovecnnclassifier__learning_rate_schedule="constant")
+    proba = pipe.fit(*few_posts).predict_proba(few_posts[0])
+    assert np.isfinite(proba).all()
+
+
+def test_an_unknown_schedule_is_refused_by_name():
+    with pytest.raises(ValueError, match="learning_rate_schedule"):
+        GloveCNNClassifier(learning_rate_schedule="linear")._validate_params()
+
+
+def test_the_callback_alone():
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=BASE), loss="mse")
+    rates = _Rates()
+    x, y = np.zeros((4, 2), "float32"), np.zeros((4, 1), "float32")
+    model.fit(
+        x, y, epochs=5, initial_epoch=2, callbacks=[CosineDecay(3, 2), rates], verbose=0
+    )
+    assert rates.at_epoch == pytest.approx(_cosine(3), rel=1e-6)
+    assert rates.at_end == pytest.approx([BASE], rel=1e-6)
