@@ -164,7 +164,7 @@ def main(argv=None, *, cluster=None):
                         threads_per_worker=1,
                         processes=True,
                         host="127.0.0.1",
-                        dashboard_address=None,
+                        dashboard_address=":0",  # 8787 may be taken
                         silence_logs=40,
                     )
                 )

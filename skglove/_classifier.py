@@ -479,19 +479,14 @@ class GloveCNNClassifier(KerasClassifier):
         continuing = getattr(self, "initialized_", False)
         with self._glove_resolved():
             source = self._check_training_input(X, y, kwargs, continuing)
-            # One epoch of a longer run: _fit_keras_model keeps the full rate.
-            self._in_partial_fit = True
-            try:
-                self._train(
-                    super().partial_fit,
-                    X,
-                    y,
-                    classes=classes,
-                    sample_weight=sample_weight,
-                    **kwargs,
-                )
-            finally:
-                del self._in_partial_fit
+            self._train(
+                super().partial_fit,
+                X,
+                y,
+                classes=classes,
+                sample_weight=sample_weight,
+                **kwargs,
+            )
         self._id_source = source
         return self
 
@@ -681,9 +676,8 @@ class GloveCNNClassifier(KerasClassifier):
         # decay next, so the user's callbacks see each epoch's rate.
         callbacks = [RenameLogs(_history_key), *self._fit_callbacks, *extra_callbacks]
         decay = None
-        if self.learning_rate_schedule == "cosine" and not vars(self).get(
-            "_in_partial_fit"
-        ):
+        if self.learning_rate_schedule == "cosine":
+            # partial_fit runs one epoch, the decay's first: at the full rate.
             decay = CosineDecay(epochs, initial_epoch)
             callbacks.insert(1, decay)
         seeds = vars(self).pop("_new_network_seeds", None) or Seeds.draw(self._seeds)

@@ -28,19 +28,24 @@ def pytest_configure(config):
     )
 
 
-#: Tests that share the session's Dask cluster (the ``dask_cluster`` fixture).
-_DASK_GROUP = "dask"
+#: The test files that use the session's Dask cluster (``dask_cluster``).
+_DASK_FILES = {"test_dask.py", "test_benchmarks.py"}
 
 
-def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist's ``--dist loadgroup``, run each test file in one
-    worker, so that its module fixtures (fitted networks) are built once; and
-    the files that use the Dask cluster in one worker, so that one cluster
-    serves them all."""
-    dask_files = {item.path for item in items if "dask_cluster" in item.fixturenames}
-    for item in items:
-        group = _DASK_GROUP if item.path in dask_files else item.path.name
-        item.add_marker(pytest.mark.xdist_group(group))
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Under ``--dist loadfile``, send the files that use the Dask cluster to
+    one worker too, so that one cluster serves them all."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class _ByFileDaskTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid):
+            path = super()._split_scope(nodeid)
+            return "dask" if Path(path).name in _DASK_FILES else path
+
+    return _ByFileDaskTogether(config, log)
 
 
 TOPICS = {
@@ -199,7 +204,8 @@ def dask_cluster():
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
+        # Its HTTP server on a free port: 8787 may be another cluster's.
+        dashboard_address=":0",
     ) as cluster:
         yield cluster
 
