@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # for type checkers and the API docs; not run
     from ._explanation import Explanation, Explanations, Token, Tokens, Window
     from ._persistence import load, save
     from ._pipeline import BLOG_PARAMS, make_glove_pipeline
+    from ._sequences import IdSequences
     from ._vectorizer import KERAS_FILTERS, GloveSequenceVectorizer
     from .glove import GloveVectors, load_glove, register_glove
 
@@ -41,6 +42,7 @@ _LAZY = {
     "GloveCNNClassifier": "._classifier",
     "GloveSequenceVectorizer": "._vectorizer",
     "GloveVectors": ".glove",
+    "IdSequences": "._sequences",
     "load": "._persistence",
     "load_glove": ".glove",
     "make_glove_pipeline": "._pipeline",
@@ -69,6 +71,7 @@ __all__ = [
     "GloveCNNClassifier",
     "GloveSequenceVectorizer",
     "GloveVectors",
+    "IdSequences",
     "Token",
     "Tokens",
     "Window",

@@ -49,6 +49,17 @@ class IdSequences(NDArrayOperatorsMixin):
         ``(n_sequences, max_len)``.
     lengths : ndarray of int64
         The number of ids of each sequence.
+
+    Examples
+    --------
+    >>> from skglove import IdSequences
+    >>> X = IdSequences([5, 6, 7], offsets=[0, 2, 3], max_len=3)
+    >>> X.shape, X.lengths.tolist()
+    ((2, 3), [2, 1])
+    >>> X.toarray().tolist()
+    [[0, 5, 6], [0, 0, 7]]
+    >>> X[1:].toarray(length=1).tolist()
+    [[7]]
     """
 
     ndim = 2
