@@ -28,7 +28,8 @@ def pytest_configure(config):
     )
 
 
-#: The test files that use the session's Dask cluster (``dask_cluster``).
+#: The test files that use the session's Dask cluster (``dask_cluster``),
+#: by name: xdist's scheduler sees node ids, not the fixtures a test uses.
 _DASK_FILES = {"test_dask.py", "test_benchmarks.py"}
 
 
