@@ -58,6 +58,17 @@ def reset_peak_rss() -> None:
         pass
 
 
+def rss_mb() -> float:
+    """Resident memory of this process now, in MB (Linux; else the peak)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return peak_rss_mb()
+
+
 def peak_rss_mb() -> float:
     """Peak resident memory of this process since the last reset, in MB."""
     try:

@@ -20,6 +20,7 @@ def benchmarks_on_path(monkeypatch):
         "bench_vectorizer",
         "bench_dask_search",
         "bench_explain",
+        "bench_scaling",
     ):
         sys.modules.pop(name, None)
 
@@ -258,3 +259,103 @@ def test_bench_explain_smoke(benchmarks_on_path, synthetic_archive, tiny_glove, 
         "60 first",
         "60 longest",
     ]
+
+
+_SCALING_COLUMNS = {
+    "fit_s",
+    "epoch_s",
+    "other_s",
+    "rss_before_mb",
+    "peak_rss_mb",
+    "vec_peak_rss_mb",
+    "x_mb",
+    "x_bytes_per_post",
+}
+
+
+def test_bench_scaling_smoke(benchmarks_on_path, synthetic_archive, tiny_glove, capsys):
+    import bench_scaling
+
+    rows = bench_scaling.main(
+        [
+            "--archive",
+            str(synthetic_archive),
+            "--in-process",
+            "--factors",
+            "1,2",
+            "--synthetic",
+            "200",
+            "--epochs",
+            "1",
+            "--params",
+            "filters=4,max_len=40",
+            "--glove",
+            tiny_glove,
+        ]
+    )
+    # The synthetic archive holds 60 train posts.
+    assert [(r["name"], r["posts"]) for r in rows] == [
+        ("20news 1x", 60),
+        ("20news 2x", 120),
+        ("synthetic 20w", 200),
+    ]
+    for row in rows:
+        assert "error" not in row
+        assert row["epochs"] == 1
+        assert all(row[key] > 0 for key in _SCALING_COLUMNS), row
+        assert row["peak_rss_mb"] >= row["rss_before_mb"] - 1
+    # Ragged ids: at most max_len ids of 4 bytes, plus an 8-byte offset.
+    assert all(r["x_bytes_per_post"] <= 40 * 4 + 8 for r in rows)
+    assert rows[2]["x_bytes_per_post"] == pytest.approx(20 * 4 + 8, abs=1)
+    assert "kb_per_post" not in rows[0]
+    assert rows[1]["kb_per_post_from"] == "20news 1x"
+    printed = capsys.readouterr().out
+    assert printed.startswith("command: python benchmarks/bench_scaling.py --archive")
+    assert "cores, load average" in printed
+    assert "| corpus" in printed and "KB/added post" in printed
+    assert "KB per added post, target <= 3 KB (set for 1x to 8x)" in printed
+    assert "synthetic: 200 documents, 1 epoch(s)" in printed
+
+
+def test_bench_scaling_synthetic_corpus(benchmarks_on_path, tiny_glove):
+    import bench_scaling
+
+    docs, labels = bench_scaling.synthetic_corpus(tiny_glove, 50, chunk=16)
+    assert bench_scaling.synthetic_corpus(tiny_glove, 50, chunk=16)[0] == docs
+    assert len(docs) == len(labels) == 50
+    assert all(len(doc.split()) == 20 for doc in docs)
+    assert set(labels) <= set(range(20))
+
+
+def test_bench_scaling_vectorizer_in_children(
+    benchmarks_on_path, synthetic_archive, tiny_glove, capsys
+):
+    import bench_scaling
+
+    rows = bench_scaling.main(
+        [
+            "--archive",
+            str(synthetic_archive),
+            "--no-fit",
+            "--factors",
+            "1,3",
+            "--synthetic",
+            "0",
+            "--params",
+            "max_len=40",
+            "--glove",
+            tiny_glove,
+        ]
+    )
+    assert [(r["name"], r["posts"]) for r in rows] == [
+        ("20news 1x", 60),
+        ("20news 3x", 180),
+    ]
+    for row in rows:
+        assert "error" not in row and "fit_s" not in row
+        assert row["vec_peak_rss_mb"] >= row["vec_rss_before_mb"] > 0
+        assert row["x_mb"] > 0
+    assert rows[1]["x_mb"] == pytest.approx(3 * rows[0]["x_mb"], rel=0.01)
+    printed = capsys.readouterr().out
+    assert "each in a fresh process" in printed
+    assert "failed" not in printed
