@@ -6,11 +6,9 @@ Every scikeras-specific line of skglove lives in this module, so that a move to
 
 import inspect
 import logging
-import os
 import time
 from collections import defaultdict
 from contextlib import contextmanager
-from numbers import Integral, Real
 
 import keras
 import numpy as np
@@ -20,16 +18,17 @@ from scikeras.wrappers import KerasClassifier
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import ClassifierTags
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_consistent_length, column_or_1d
+from sklearn.utils.validation import check_is_fitted
 
 from ._ids import glove_id
-from ._models import ARCHITECTURES, OUTPUT, PADDING_INVARIANT, build_network
+from ._models import OUTPUT, PADDING_INVARIANT, build_network
 from ._params import (
+    PARAMETER_CONSTRAINTS,
     check_combinations,
     check_embedding_width,
     check_keras_args,
     check_routes,
+    check_same_glove,
     check_same_source,
     check_table_covers,
     network_arguments,
@@ -39,9 +38,8 @@ from ._table import IdTable
 from ._tf_logging import hide_retracing_warnings
 from ._tf_threads import match_dask_worker
 from ._training import (
-    CosineDecay,
-    RenameLogs,
     Seeds,
+    fit_callbacks,
     fit_data,
     fitted_mix,
     hold_out,
@@ -51,8 +49,8 @@ from ._training import (
     seed_source,
     trained_heads,
 )
-from ._validation import check_ids, check_labels
-from .glove import DEFAULT_GLOVE, GloveVectors, load_glove
+from ._validation import check_ids, check_sequence_length, check_targets
+from .glove import DEFAULT_GLOVE, load_glove
 
 __all__ = ["GloveCNNClassifier"]
 
@@ -266,37 +264,7 @@ class GloveCNNClassifier(KerasClassifier):
     run_eagerly = False
     validation_batch_size = None
 
-    _parameter_constraints: dict = {
-        "glove": [str, os.PathLike, GloveVectors, None],
-        "architecture": [StrOptions(set(ARCHITECTURES))],
-        "lexical": ["boolean"],
-        "filters": [Interval(Integral, 1, None, closed="left")],
-        "kernel_size": [Interval(Integral, 1, None, closed="left"), tuple, list],
-        "pool_size": [Interval(Integral, 1, None, closed="left"), None],
-        "dense_units": [Interval(Integral, 0, None, closed="left")],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
-        "mean_pooling": ["boolean", None],
-        "unseen_glove_words": [Interval(Integral, 0, None, closed="left")],
-        "embedding_dim": [Interval(Integral, 1, None, closed="left"), None],
-        "train_missing": ["boolean"],
-        "trainable_dim": [Interval(Integral, 0, None, closed="left")],
-        "optimizer": [str, type, keras.optimizers.Optimizer],
-        "loss": [str, type, callable],
-        "metrics": [list, None],
-        "callbacks": [list, dict, keras.callbacks.Callback, type, None],
-        "learning_rate": [Interval(Real, 0, None, closed="neither"), None],
-        "learning_rate_schedule": [StrOptions({"constant", "cosine"})],
-        "epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "validation_split": [Interval(Real, 0, 1, closed="left")],
-        "early_stopping": ["boolean"],
-        "patience": [Interval(Integral, 0, None, closed="left")],
-        "class_weight": [dict, StrOptions({"balanced"}), None],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-        "shuffle": ["boolean"],
-        "warm_start": ["boolean"],
-    }
+    _parameter_constraints: dict = dict(PARAMETER_CONSTRAINTS)
 
     def __init__(
         self,
@@ -525,7 +493,16 @@ class GloveCNNClassifier(KerasClassifier):
         match_dask_worker()
         start = time.perf_counter()
         fit(X, y, sample_weight=own_weights(sample_weight), **kwargs)
-        log_fit(self, time.perf_counter() - start)
+        # n_classes_, not classes_: a warm start leaves classes_ None until
+        # fit puts it back.
+        log_fit(
+            time.perf_counter() - start,
+            architecture=self.architecture,
+            n_sequences=self.X_shape_[0],
+            n_ids=self.n_features_in_,
+            n_classes=self.n_classes_,
+            history=self.history_,
+        )
 
     def _check_params(self, y, fit_kwargs: dict) -> None:
         """Check what ``_parameter_constraints`` cannot: the combinations."""
@@ -561,16 +538,12 @@ class GloveCNNClassifier(KerasClassifier):
         return expected
 
     def _check_same_glove_as_fit(self) -> None:
-        fitted = getattr(self, "_id_source", None)
-        if self.glove is not None and fitted is not None:
-            current = self._vectors.fingerprint
-            if current != fitted:
-                raise ValueError(
-                    f"the GloVe source {str(self.glove)!r} is not the one the "
-                    "fitted network's table was built from (another file, or "
-                    "another word order); fit from scratch (warm_start=False) "
-                    "or set glove back to the source the model was trained with"
-                )
+        if self.glove is not None:
+            check_same_glove(
+                self.glove,
+                self._vectors.fingerprint,
+                getattr(self, "_id_source", None),
+            )
 
     def _check_id_source(self, X) -> None:
         check_same_source(
@@ -606,21 +579,10 @@ class GloveCNNClassifier(KerasClassifier):
         name = type(self).__name__
         if X is not None:
             X = check_ids(X, name)
-            expected = getattr(self, "n_features_in_", None)
-            if not reset and expected is not None and X.shape[1] != expected:
-                # scikit-learn's wording; here a feature is a sequence position.
-                raise ValueError(
-                    f"X has {X.shape[1]} features, but {name} is expecting "
-                    f"{expected} features as input (id sequences of length "
-                    f"{expected}: the vectorizer's max_len at fit)"
-                )
+            if not reset:
+                check_sequence_length(X, getattr(self, "n_features_in_", None), name)
         if y is not None:
-            labels = np.asarray(y)
-            check_labels(labels)
-            if labels.shape[1:] == (1,):
-                y = column_or_1d(y, warn=True)
-            if X is not None:
-                check_consistent_length(X, y)
+            y = check_targets(y, X)
         _, y = super()._validate_data(None, y, reset=reset, y_numeric=y_numeric)
         if X is not None and reset:
             self.X_dtype_, self.X_shape_ = X.dtype, X.shape
@@ -671,23 +633,17 @@ class GloveCNNClassifier(KerasClassifier):
         extra_callbacks = kwargs.pop("callbacks", None) or []
         fit_args.update(kwargs)
         fit_args.update(epochs=initial_epoch + epochs, initial_epoch=initial_epoch)
-        # The renaming runs first, so later callbacks and history_ see the
-        # plain names (val_accuracy, not val_probabilities_accuracy); the
-        # decay next, so the user's callbacks see each epoch's rate.
-        callbacks = [RenameLogs(_history_key), *self._fit_callbacks, *extra_callbacks]
-        decay = None
-        if self.learning_rate_schedule == "cosine":
-            # partial_fit runs one epoch, the decay's first: at the full rate.
-            decay = CosineDecay(epochs, initial_epoch)
-            callbacks.insert(1, decay)
+        callbacks, decay = fit_callbacks(
+            _history_key,
+            [*self._fit_callbacks, *extra_callbacks],
+            schedule=self.learning_rate_schedule,
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            early_stopping=self.early_stopping,
+            patience=self.patience,
+        )
         seeds = vars(self).pop("_new_network_seeds", None) or Seeds.draw(self._seeds)
         rows, valid_rows = hold_out(y, self.validation_split, seeds.split)
-        if self.early_stopping:
-            callbacks.append(
-                keras.callbacks.EarlyStopping(
-                    patience=self.patience, restore_best_weights=True
-                )
-            )
         model = trained_heads(self.model_, self._metrics(self._get_compile_kwargs()))
         fit_args.update(
             fit_data(
@@ -778,6 +734,36 @@ class GloveCNNClassifier(KerasClassifier):
             self.get_params(),
             None if self._vectors is None else self._vectors.dim,
         )
+
+    def _fitted_state(self) -> dict:
+        """The fitted values besides the network, for :mod:`skglove._saved_state`:
+        the counterpart of :meth:`_restore`.
+
+        Returns
+        -------
+        dict
+            Arrays, dtypes, ints, strings and the history, by their names in
+            the archive.
+
+        Raises
+        ------
+        NotFittedError
+            If the classifier is not fitted.
+        """
+        check_is_fitted(self, "model_")
+        return {
+            "classes": self.classes_,
+            "target_type": self.target_type_,
+            "y_dtype": self.y_dtype_,
+            "y_ndim": self.y_ndim_,
+            "X_shape": self.X_shape_,
+            "n_features_in": self.n_features_in_,
+            "ids": self.feature_encoder_.ids_,
+            "n_seen_ids": self.feature_encoder_.n_seen_,
+            "mix": self.mix_,
+            "id_source": getattr(self, "_id_source", None),
+            "history": self.history_,
+        }
 
     @classmethod
     def _restore(

@@ -57,8 +57,10 @@ def encode(value, where: str):
         if isinstance(value, GloveVectors)
         else "; use a name (such as 'rmsprop') or a number instead of an object"
     )
+    # The embedded vectors are a private subclass; name the public class.
+    kind = "GloveVectors" if isinstance(value, GloveVectors) else type(value).__name__
     raise TypeError(
-        f"cannot save {where}: a {type(value).__name__} is not a JSON value, and "
+        f"cannot save {where}: a {kind} is not a JSON value, and "
         f"skglove.save stores parameters as JSON{hint}, or use joblib (load such "
         "files only from trusted sources)"
     )

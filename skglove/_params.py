@@ -1,20 +1,57 @@
 """What the classifier's parameters may be, beyond each one's type.
 
-``_parameter_constraints`` checks each parameter alone; these check the
+:data:`PARAMETER_CONSTRAINTS` checks each parameter alone; the functions check the
 routed keywords, the ``keras.Model.fit`` and ``predict`` arguments a user may
 pass, the parameters that only one architecture uses, and the id space of
 the input. Each refusal names the parameter and says what to do instead.
 """
 
 import inspect
-from numbers import Integral
+import os
+from numbers import Integral, Real
 
 import keras
 import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._ids import FIRST_WORD_ID, RANK_IDS, glove_row
+from ._models import ARCHITECTURES
 from ._table import IdTable
 from ._validation import check_keywords
+from .glove import GloveVectors
+
+#: What each parameter may be, alone: the classifier's ``_parameter_constraints``.
+PARAMETER_CONSTRAINTS: dict = {
+    "glove": [str, os.PathLike, GloveVectors, None],
+    "architecture": [StrOptions(set(ARCHITECTURES))],
+    "lexical": ["boolean"],
+    "filters": [Interval(Integral, 1, None, closed="left")],
+    "kernel_size": [Interval(Integral, 1, None, closed="left"), tuple, list],
+    "pool_size": [Interval(Integral, 1, None, closed="left"), None],
+    "dense_units": [Interval(Integral, 0, None, closed="left")],
+    "dropout": [Interval(Real, 0, 1, closed="left")],
+    "mean_pooling": ["boolean", None],
+    "unseen_glove_words": [Interval(Integral, 0, None, closed="left")],
+    "embedding_dim": [Interval(Integral, 1, None, closed="left"), None],
+    "train_missing": ["boolean"],
+    "trainable_dim": [Interval(Integral, 0, None, closed="left")],
+    "optimizer": [str, type, keras.optimizers.Optimizer],
+    "loss": [str, type, callable],
+    "metrics": [list, None],
+    "callbacks": [list, dict, keras.callbacks.Callback, type, None],
+    "learning_rate": [Interval(Real, 0, None, closed="neither"), None],
+    "learning_rate_schedule": [StrOptions({"constant", "cosine"})],
+    "epochs": [Interval(Integral, 1, None, closed="left")],
+    "batch_size": [Interval(Integral, 1, None, closed="left")],
+    "validation_split": [Interval(Real, 0, 1, closed="left")],
+    "early_stopping": ["boolean"],
+    "patience": [Interval(Integral, 0, None, closed="left")],
+    "class_weight": [dict, StrOptions({"balanced"}), None],
+    "random_state": ["random_state"],
+    "verbose": ["verbose"],
+    "shuffle": ["boolean"],
+    "warm_start": ["boolean"],
+}
 
 #: The scikeras routes the classifier honours: ``<prefix>__<name>=value``.
 ROUTES = ("optimizer", "loss", "callbacks", "fit", "predict")
@@ -140,6 +177,21 @@ def check_same_source(given: str | None, expected: str | None, what: str) -> Non
         "classifier use different GloVe sources; give both the same glove "
         "(make_glove_pipeline does)"
     )
+
+
+def check_same_glove(glove, fingerprint: str, fitted: str | None) -> None:
+    """Refuse to train further on another GloVe source than the fitted one's.
+
+    ``fingerprint`` is the source ``glove``'s, ``fitted`` the one the table
+    was built from (None: unknown, unchecked).
+    """
+    if fitted is not None and fingerprint != fitted:
+        raise ValueError(
+            f"the GloVe source {str(glove)!r} is not the one the "
+            "fitted network's table was built from (another file, or "
+            "another word order); fit from scratch (warm_start=False) "
+            "or set glove back to the source the model was trained with"
+        )
 
 
 def _id_space(source: str) -> str:

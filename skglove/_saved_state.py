@@ -1,9 +1,12 @@
 """The schema of fitted state in an archive of :func:`skglove.save`.
 
-``*_state`` turns an estimator's fitted attributes into JSON values, and
+``*_state`` turns an estimator's fitted state into JSON values, and
 ``*_from_state`` checks such values (every wrong field is a ``ValueError``
 that names it) and sets them on a new estimator. Archives written by older
 versions lack the newer fields, which get the values that keep their meaning.
+
+The classifier's fitted attributes are scikeras': it hands its state over as
+plain values (``_fitted_state``) and is rebuilt from them (``_restore``).
 """
 
 from collections import defaultdict
@@ -63,24 +66,26 @@ def vectorizer_from_state(
 
 
 def classifier_state(clf) -> dict:
-    """The fitted attributes of a classifier besides ``model_``, as JSON values."""
-    check_is_fitted(clf, "model_")
+    """The fitted state of a classifier besides its network, as JSON values.
+
+    The classifier gives it as plain values (``_fitted_state``), and refuses
+    if it is not fitted.
+    """
+    fitted = clf._fitted_state()
+    classes = fitted["classes"]
     return {
-        "classes": {
-            "dtype": clf.classes_.dtype.str,
-            "values": clf.classes_.tolist(),
-        },
-        "target_type": clf.target_type_,
-        "y_dtype": clf.y_dtype_.str,
-        "y_ndim": int(clf.y_ndim_),
-        "X_shape": [int(n) for n in clf.X_shape_],
-        "n_features_in": int(clf.n_features_in_),
-        "ids": clf.feature_encoder_.ids_.tolist(),
-        "n_seen_ids": int(clf.feature_encoder_.n_seen_),
-        "mix": None if clf.mix_ is None else [float(w) for w in clf.mix_],
-        "id_source": getattr(clf, "_id_source", None),
+        "classes": {"dtype": classes.dtype.str, "values": classes.tolist()},
+        "target_type": fitted["target_type"],
+        "y_dtype": fitted["y_dtype"].str,
+        "y_ndim": int(fitted["y_ndim"]),
+        "X_shape": [int(n) for n in fitted["X_shape"]],
+        "n_features_in": int(fitted["n_features_in"]),
+        "ids": fitted["ids"].tolist(),
+        "n_seen_ids": int(fitted["n_seen_ids"]),
+        "mix": None if fitted["mix"] is None else [float(w) for w in fitted["mix"]],
+        "id_source": fitted["id_source"],
         "history": {
-            key: [float(v) for v in values] for key, values in clf.history_.items()
+            key: [float(v) for v in values] for key, values in fitted["history"].items()
         },
     }
 

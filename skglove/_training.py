@@ -1,5 +1,6 @@
 """Training and prediction around the Keras model, without scikeras: seeds,
-the held-out split, the datasets, the trained heads and the channel mix.
+the held-out split, the callbacks, the datasets, the trained heads, the
+channel mix and the log line of a fit.
 
 Nothing here touches a process-global generator: every seed is drawn from
 the estimator's own ``random_state`` and handed to the code that uses it.
@@ -156,6 +157,61 @@ class CosineDecay(keras.callbacks.Callback):
         """Put the base learning rate back (nothing before training began)."""
         if self._base is not None:
             self.model.optimizer.learning_rate = self._base
+
+
+def fit_callbacks(
+    rename,
+    callbacks: list,
+    *,
+    schedule: str,
+    epochs: int,
+    initial_epoch: int,
+    early_stopping: bool,
+    patience: int,
+) -> tuple[list, CosineDecay | None]:
+    """The callbacks of one ``keras.Model.fit``, and its learning-rate decay.
+
+    Parameters
+    ----------
+    rename : callable
+        Maps a Keras log key to its name in the history (see
+        :class:`RenameLogs`).
+    callbacks : list of keras.callbacks.Callback
+        The classifier's and the user's callbacks.
+    schedule : {"cosine", "constant"}
+        The learning-rate schedule; ``"cosine"`` adds a :class:`CosineDecay`.
+    epochs : int
+        The epochs this fit runs.
+    initial_epoch : int
+        The number of the first of them.
+    early_stopping : bool
+        Whether to stop when the validation loss stops improving, restoring
+        the best epoch's weights.
+    patience : int
+        Epochs without improvement before early stopping.
+
+    Returns
+    -------
+    callbacks : list of keras.callbacks.Callback
+        In the order Keras must call them.
+    decay : CosineDecay or None
+        The decay, whose rate the caller restores if ``fit`` raises (Keras
+        then skips ``on_train_end``); None with a constant rate.
+    """
+    # The renaming runs first, so later callbacks and history_ see the
+    # plain names (val_accuracy, not val_probabilities_accuracy); the
+    # decay next, so the user's callbacks see each epoch's rate.
+    callbacks = [RenameLogs(rename), *callbacks]
+    decay = None
+    if schedule == "cosine":
+        # partial_fit runs one epoch, the decay's first: at the full rate.
+        decay = CosineDecay(epochs, initial_epoch)
+        callbacks.insert(1, decay)
+    if early_stopping:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=True)
+        )
+    return callbacks, decay
 
 
 def heads(model: keras.Model) -> list[str]:
@@ -326,19 +382,42 @@ def fitted_mix(
     return mix
 
 
-def log_fit(clf, seconds: float) -> None:
-    """One INFO line: the data, the epochs run and the last scores."""
+def log_fit(
+    seconds: float,
+    *,
+    architecture: str,
+    n_sequences: int,
+    n_ids: int,
+    n_classes: int,
+    history: dict,
+) -> None:
+    """One INFO line: the data, the epochs run and the last scores.
+
+    Parameters
+    ----------
+    seconds : float
+        How long the fit took.
+    architecture : str
+        The network's architecture.
+    n_sequences : int
+        The number of training sequences.
+    n_ids : int
+        The length of each sequence.
+    n_classes : int
+        The number of classes.
+    history : dict of str to list of float
+        Loss and metrics per epoch; ``loss`` counts the epochs.
+    """
     if not _log.isEnabledFor(logging.INFO):
         return
-    history = clf.history_
     last = ", ".join(f"{k} {v[-1]:.4f}" for k, v in history.items() if v)
     _log.info(
         "fitted a %r network on %d sequences of %d ids, %d classes: %d epoch(s) "
         "in %.1f s; last epoch: %s",
-        clf.architecture,
-        clf.X_shape_[0],
-        clf.n_features_in_,
-        len(clf.classes_),
+        architecture,
+        n_sequences,
+        n_ids,
+        n_classes,
         len(history.get("loss", [])),
         seconds,
         last,

@@ -9,6 +9,7 @@ from difflib import get_close_matches
 
 import numpy as np
 from scipy.sparse import issparse
+from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 from ._sequences import IdSequences
 
@@ -122,6 +123,30 @@ def check_labels(y: np.ndarray) -> None:
             f"Input y contains NaN or None: {missing.sum()} missing label(s), the "
             f"first at position {np.flatnonzero(missing)[0]}; drop those samples "
             "or fill in their labels"
+        )
+
+
+def check_targets(y, X=None):
+    """Refuse missing labels, and labels of another length than ``X``; return
+    ``y``, a column vector made 1-D with scikit-learn's warning."""
+    labels = np.asarray(y)
+    check_labels(labels)
+    if labels.shape[1:] == (1,):
+        y = column_or_1d(y, warn=True)
+    if X is not None:
+        check_consistent_length(X, y)
+    return y
+
+
+def check_sequence_length(X, expected: int | None, name: str) -> None:
+    """Refuse id sequences of another length than at fit (``expected``;
+    None: unchecked)."""
+    if expected is not None and X.shape[1] != expected:
+        # scikit-learn's wording; here a feature is a sequence position.
+        raise ValueError(
+            f"X has {X.shape[1]} features, but {name} is expecting "
+            f"{expected} features as input (id sequences of length "
+            f"{expected}: the vectorizer's max_len at fit)"
         )
 
 

@@ -28,6 +28,12 @@ def test_logging_is_silent_by_default_and_informative_when_enabled(
     assert any(m.startswith("fitted a ") and "2 epoch(s)" in m for m in messages)
     # verbose=1 reaches Keras through the pipeline: its progress bar.
     assert "Epoch 2/2" in capsys.readouterr().out
+    # A warm start fits without classes_ until it ends: the line still comes.
+    pipe[-1].set_params(warm_start=True, verbose=0)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="skglove"):
+        pipe.fit(*posts)
+    assert any(r.getMessage().startswith("fitted a ") for r in caplog.records)
 
 
 def test_glove_parsing_reports_progress_after_a_second(

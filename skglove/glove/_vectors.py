@@ -119,16 +119,7 @@ class GloveVectors:
     def __deepcopy__(self, memo) -> "GloveVectors":
         return self
 
-    #: The registered name of vectors that every install of skglove has.
-    _name_everywhere: str | None = None
-
     def __reduce__(self):
-        # The embedded vectors pickle as their name, so a worker process (or a
-        # joblib file) loads them once from its own install instead of
-        # receiving 80 MB with every task. Other vectors may exist only on this
-        # machine, so they pickle by value.
-        if self._name_everywhere is not None:
-            from ._registry import load_glove  # the registry builds these objects
-
-            return load_glove, (self._name_everywhere,)
+        # By value: the file may exist only on this machine. The registry's
+        # embedded vectors override this to pickle by name.
         return type(self), (self.words, np.asarray(self.vectors), self.source)
