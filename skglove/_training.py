@@ -114,9 +114,12 @@ class CosineDecay(keras.callbacks.Callback):
     ``fit`` to near 0 over ``epochs`` epochs, along a half cosine.
 
     Epoch ``initial_epoch + i`` trains at ``base * (1 + cos(pi * i / epochs))
-    / 2``, so the first epoch trains at the full rate. The base rate is put
-    back when training ends, so that a warm start or ``partial_fit`` starts
-    from it again rather than from the last, smallest rate.
+    / 2``, so the first epoch trains at the full rate. Another callback that
+    changes the rate between epochs (such as ``ReduceLROnPlateau``) scales
+    ``base`` by its change, so the two compose rather than the decay undoing
+    it. The rate at the start of training is put back when training ends, so
+    that a warm start or ``partial_fit`` starts from it again rather than
+    from the last, smallest rate.
 
     Parameters
     ----------
@@ -142,13 +145,18 @@ class CosineDecay(keras.callbacks.Callback):
                 "learning-rate schedule; give it a float learning rate, or set "
                 "learning_rate_schedule='constant' to keep its own schedule"
             )
-        self._base = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+        self._base = self._scaled = _rate(optimizer)
+        self._set = None
 
     def on_epoch_begin(self, epoch, logs=None):
+        optimizer = self.model.optimizer
+        if self._set is not None:
+            current = _rate(optimizer)
+            if not math.isclose(current, self._set, rel_tol=1e-6):
+                self._scaled *= current / self._set
         progress = (epoch - self.initial_epoch) / self.epochs
-        self.model.optimizer.learning_rate = (
-            self._base * (1 + math.cos(math.pi * progress)) / 2
-        )
+        self._set = self._scaled * (1 + math.cos(math.pi * progress)) / 2
+        optimizer.learning_rate = self._set
 
     def on_train_end(self, logs=None):
         self.restore()
@@ -157,6 +165,12 @@ class CosineDecay(keras.callbacks.Callback):
         """Put the base learning rate back (nothing before training began)."""
         if self._base is not None:
             self.model.optimizer.learning_rate = self._base
+
+
+def _rate(optimizer) -> float:
+    # .numpy(), not convert_to_numpy: a keras.Variable's __array__ takes no
+    # copy argument, which NumPy 2 deprecates.
+    return float(optimizer.learning_rate.numpy())
 
 
 def fit_callbacks(

@@ -127,12 +127,21 @@ def check_labels(y: np.ndarray) -> None:
 
 
 def check_targets(y, X=None):
-    """Refuse missing labels, and labels of another length than ``X``; return
-    ``y``, a column vector made 1-D with scikit-learn's warning."""
+    """Refuse missing labels, several labels per sample, and labels of another
+    length than ``X``; return ``y``, a column vector made 1-D with
+    scikit-learn's warning."""
     labels = np.asarray(y)
     check_labels(labels)
     if labels.shape[1:] == (1,):
         y = column_or_1d(y, warn=True)
+    elif labels.ndim > 1:
+        # scikeras would pass these on, and Keras fail on the output's rank.
+        raise ValueError(
+            f"y has shape {labels.shape}: one label per sample is supported, "
+            "not multi-label or multi-output targets; wrap the pipeline in "
+            "sklearn.multiclass.OneVsRestClassifier (multi-label) or "
+            "sklearn.multioutput.MultiOutputClassifier"
+        )
     if X is not None:
         check_consistent_length(X, y)
     return y

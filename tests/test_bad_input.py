@@ -140,6 +140,22 @@ ERROR_CASES = [
         y=np.linspace(0, 1, N_POSTS),
     ),
     Case(
+        "a multi-label y",
+        "fit",
+        None,
+        ValueError,
+        "y has shape (90, 2): one label per sample is supported, not multi-label",
+        y=np.eye(2, dtype=int)[np.arange(N_POSTS) % 2],
+    ),
+    Case(
+        "a multi-output y",
+        "fit",
+        None,
+        ValueError,
+        "y has shape (90, 2): one label per sample is supported, not multi-label",
+        y=np.stack([["cars", "med", "space"] * 30, ["a", "b"] * 45], axis=1),
+    ),
+    Case(
         "mismatched X/y lengths",
         "fit",
         None,

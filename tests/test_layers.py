@@ -77,6 +77,31 @@ def test_bag_max_and_its_gradient_equal_tensorflows_max(ties):
         np.testing.assert_allclose(ours, tokens, rtol=1e-6)
 
 
+def test_bag_max_after_a_relu_has_tensorflows_gradient_where_filters_are_dead():
+    # Half the values negative: after the ReLU, many documents' max is 0 in
+    # some feature, with every pair tied. No gradient may reach the values
+    # before the ReLU there, as with TensorFlow's own max.
+    rng = np.random.default_rng(1)
+    per_id = tf.constant(rng.normal(size=(N_IDS, 16)).astype(np.float32) - 0.8)
+    words, word_of_pair, doc_of_pair, _, _ = Bags(N_IDS)(tf.constant(IDS))
+    upstream = tf.constant(rng.random((len(IDS), 16)).astype(np.float32))
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(per_id)
+        values = tf.nn.relu(tf.gather(per_id, words))
+        ours = BagMax()([values, word_of_pair, doc_of_pair, IDS])
+        pairs = tf.math.unsorted_segment_max(
+            tf.gather(values, word_of_pair), doc_of_pair, len(IDS)
+        )
+        losses = [tf.reduce_sum(x * upstream) for x in (ours, pairs)]
+    dead = ours.numpy()[np.unique(doc_of_pair.numpy())] == 0
+    assert dead.sum() >= 10, "the case this test is about"
+    ours, pairs = [
+        tf.convert_to_tensor(tape.gradient(loss, per_id)).numpy() for loss in losses
+    ]
+    assert np.count_nonzero(ours)
+    np.testing.assert_allclose(ours, pairs, rtol=1e-6)
+
+
 @pytest.mark.parametrize("norm", ["l2", "l1"])
 def test_bag_tfidf_is_the_sublinear_tfidf_vector_times_the_vectors(norm):
     docs = [" ".join(f"w{i}" for i in row if i) for row in IDS]

@@ -99,6 +99,31 @@ def test_a_fit_stopped_early_keeps_the_decay_and_restores_the_rate(
     assert _rate_of(pipe) == pytest.approx(BASE, rel=1e-6)
 
 
+class _Halve(keras.callbacks.Callback):
+    """Halve the learning rate at the end of epoch ``epoch``, as
+    ``ReduceLROnPlateau`` would on a plateau."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.epoch:
+            optimizer = self.model.optimizer
+            optimizer.learning_rate = float(optimizer.learning_rate.numpy()) / 2
+
+
+def test_a_callback_that_lowers_the_rate_scales_the_decay(tiny_glove, few_posts):
+    rates = _Rates()
+    pipe = tiny_pipeline(tiny_glove, learning_rate=BASE, epochs=4)
+    pipe.fit(*few_posts, glovecnnclassifier__callbacks=[_Halve(1), rates])
+    expected = _cosine(4)
+    assert rates.at_epoch == pytest.approx(
+        [*expected[:2], *(rate / 2 for rate in expected[2:])], rel=1e-6
+    )
+    assert _rate_of(pipe) == pytest.approx(BASE, rel=1e-6)
+
+
 def test_a_fit_that_raises_restores_the_rate(tiny_glove, few_posts):
     pipe = _fit(tiny_glove, few_posts, _Rates(), epochs=2, warm_start=True)
 
