@@ -47,19 +47,12 @@ class IdTable:
 
     def transform(self, X):
         """The row of each id: of an :class:`IdSequences` (giving another,
-        with the same offsets) or of an int array of any shape."""
+        with the same offsets, that maps its ids as it is read) or of an int
+        array of any shape."""
         if isinstance(X, IdSequences):
-            rows = self.transform(X.ids)
-            return IdSequences(rows, X.offsets, X.max_len, X.padding, X.source)
+            return _TableRows(X, _row_mapping(self.ids_, X.ids))
         X = np.asarray(X)
-        rows_of = _row_mapping(self.ids_, X)
-        flat = X.reshape(-1)
-        rows = np.empty(flat.shape, dtype=np.int32)
-        # In chunks, so that a mapping's temporaries stay small.
-        for start in range(0, len(flat), _CHUNK_IDS):
-            stop = start + _CHUNK_IDS
-            rows[start:stop] = rows_of(flat[start:stop])
-        return rows.reshape(X.shape)
+        return _mapped(_row_mapping(self.ids_, X), X)
 
     def unknown(self, X) -> np.ndarray:
         """The distinct word ids of ``X`` (:class:`IdSequences` or a padded
@@ -110,6 +103,56 @@ def _distinct(ids: np.ndarray) -> np.ndarray:
     if ids.max() < _COUNTED_IDS:
         return np.flatnonzero(np.bincount(ids)).astype(np.int64)
     return np.unique(ids).astype(np.int64)
+
+
+class _TableRows(IdSequences):
+    """The table rows of id sequences, mapped as they are read.
+
+    :meth:`take` and :meth:`toarray`, which give batches, map only what they
+    return, so a fit or a prediction holds no second copy of every id.
+    """
+
+    def __init__(self, sequences: IdSequences, rows_of):
+        # No IdSequences.__init__: the ids stay those of ``sequences``.
+        self._sequences = sequences
+        self._rows_of = rows_of
+        self.offsets = sequences.offsets
+        self.max_len = sequences.max_len
+        self.padding = sequences.padding
+        self.source = sequences.source
+
+    @property
+    def ids(self) -> np.ndarray:
+        return _mapped(self._rows_of, self._sequences.ids)
+
+    @property
+    def nbytes(self) -> int:
+        return self._sequences.nbytes
+
+    def take(self, rows) -> IdSequences:
+        taken = self._sequences.take(rows)
+        return IdSequences(
+            _mapped(self._rows_of, taken.ids),
+            taken.offsets,
+            self.max_len,
+            self.padding,
+            self.source,
+        )
+
+    def toarray(self, length: int | None = None) -> np.ndarray:
+        # Padding is row 0 of every table.
+        return _mapped(self._rows_of, self._sequences.toarray(length))
+
+
+def _mapped(rows_of, X: np.ndarray) -> np.ndarray:
+    """``rows_of`` applied to ``X``, in chunks, so that the mapping's
+    temporaries stay small."""
+    flat = X.reshape(-1)
+    rows = np.empty(flat.shape, dtype=np.int32)
+    for start in range(0, len(flat), _CHUNK_IDS):
+        stop = start + _CHUNK_IDS
+        rows[start:stop] = rows_of(flat[start:stop])
+    return rows.reshape(X.shape)
 
 
 def _row_mapping(ids: np.ndarray, X: np.ndarray):

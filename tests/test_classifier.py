@@ -12,6 +12,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import StratifiedKFold, check_cv
 from sklearn.utils import get_tags
 
+import skglove._classifier
 from skglove import (
     GloveCNNClassifier,
     GloveSequenceVectorizer,
@@ -369,6 +370,27 @@ def test_unseen_glove_words_are_read_by_their_vectors(tiny_glove):
     keras_only = make_glove_pipeline(**params, unseen_glove_words=0)
     keras_only.fit(docs, labels)
     assert len(np.unique(keras_only.predict_proba(unseen).round(5), axis=0)) == 1
+
+
+def test_fit_batches_the_callers_ids_without_a_copy(tiny_glove, ids, monkeypatch):
+    # scikeras maps X through feature_encoder_ before training; the datasets
+    # must read the caller's ids, mapping only each batch.
+    X, y = ids
+    received = []
+    original = skglove._classifier.fit_data
+
+    def spy(X_rows, *args, **kwargs):
+        received.append(X_rows)
+        return original(X_rows, *args, **kwargs)
+
+    monkeypatch.setattr(skglove._classifier, "fit_data", spy)
+    clf = GloveCNNClassifier(tiny_glove, filters=4, epochs=1, random_state=0)
+    clf.fit(X, y)
+    (rows,) = received
+    assert np.shares_memory(rows._sequences.ids, X.ids)
+    np.testing.assert_array_equal(
+        rows.toarray(), clf.feature_encoder_.transform(X.toarray())
+    )
 
 
 # --- Callbacks reach keras.Model.fit, and early stopping stops there.

@@ -82,3 +82,26 @@ def test_document_frequency_over_several_chunks(monkeypatch):
     table = IdTable().fit(X)
     np.testing.assert_array_equal(table.ids_, [5, 7, 9, 2**24 + 1])
     np.testing.assert_array_equal(table.df_, [0, 0, 3, 1, 2, 1])
+
+
+@pytest.mark.parametrize("largest", [100, 2**30])
+def test_transform_of_sequences_maps_each_batch_as_the_array(largest):
+    # The rows of IdSequences are mapped as they are read, by lookup (small
+    # ids) or by search (large ones), and agree with the padded array's.
+    rng = np.random.default_rng(1)
+    ids = np.unique(rng.integers(FIRST_WORD_ID, largest, 12))
+    table = IdTable().fit(np.array([ids[:6], ids[6:]]))
+    flat = rng.choice(np.concatenate([ids, [1, largest + 1]]), 40)
+    X = IdSequences(flat, [0, 7, 7, 20, 33, 40], max_len=14, padding="post")
+    rows = table.transform(X)
+    expected = table.transform(X.toarray())
+    assert isinstance(rows, IdSequences) and rows.shape == X.shape
+    np.testing.assert_array_equal(rows.toarray(), expected)
+    np.testing.assert_array_equal(rows.toarray(9), table.transform(X.toarray(9)))
+    np.testing.assert_array_equal(rows.take([3, 0]).toarray(), expected[[3, 0]])
+    np.testing.assert_array_equal(rows[1:4], expected[1:4])
+    np.testing.assert_array_equal(rows.ids, table.transform(flat))
+    np.testing.assert_array_equal(rows.lengths, X.lengths)
+    # No second copy of the ids: the mapped sequences read the same buffer.
+    assert rows.nbytes == X.nbytes
+    assert np.shares_memory(rows._sequences.ids, X.ids)
