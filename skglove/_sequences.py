@@ -252,7 +252,11 @@ def _as_int_array(values, dtype, name: str) -> np.ndarray:
     array = np.asarray(values)
     if array.dtype == dtype:
         return array
-    if array.size and array.dtype.kind not in "iub":
+    if array.dtype.kind == "f" and np.all(np.isfinite(array)):
+        # Whole numbers read as floats (np.loadtxt, pandas) are still ids.
+        if np.any(array != np.round(array)):
+            raise TypeError(f"{name} must be integers, got fractions")
+    elif array.size and array.dtype.kind not in "iub":
         raise TypeError(f"{name} must be integers, got dtype {array.dtype}")
     limits = np.iinfo(dtype)
     if array.size and (array.min() < limits.min or array.max() > limits.max):

@@ -75,7 +75,8 @@ def test_no_view_without_a_copy(X):
     [
         ([2**32 + 5], [0, 1], ValueError, "ids must lie in"),
         ([-(2**31) - 1], [0, 1], ValueError, "ids must lie in"),
-        ([2.7], [0, 1], TypeError, "ids must be integers, got dtype float64"),
+        ([2.7], [0, 1], TypeError, "ids must be integers, got fractions"),
+        ([np.nan], [0, 1], TypeError, "ids must be integers, got dtype float64"),
         ([5, 6], [0, 1.5, 2], TypeError, "offsets must be integers"),
         ([5], np.array([0, 2**64 - 1], np.uint64), ValueError, "offsets must lie in"),
     ],
@@ -90,3 +91,9 @@ def test_ids_and_offsets_the_dtypes_cannot_hold_are_refused(
 def test_from_array_names_a_wrong_number_of_dimensions():
     with pytest.raises(ValueError, match=r"2-D array .* got shape \(3,\)"):
         IdSequences.from_array(np.array([1, 2, 3]))
+
+
+def test_whole_numbers_read_as_floats_are_ids():
+    X = IdSequences.from_array(np.array([[0.0, 2.0, 3.0], [4.0, 5.0, 6.0]]))
+    np.testing.assert_array_equal(X.toarray(), [[0, 2, 3], [4, 5, 6]])
+    assert X.ids.dtype == np.int32
