@@ -206,7 +206,7 @@ def exact_attributions(
 def _chunk_shares(readout: _Readout, ids, lengths, targets) -> list[Attribution]:
     """The attributions of a batch of sequences, padded at the end."""
     head = readout.head
-    outputs = readout.features(ids)
+    outputs = readout.features.predict_on_batch(ids)
     if not isinstance(outputs, list | tuple):  # a model of one output
         outputs = [outputs]
     outputs = [keras.ops.convert_to_numpy(x) for x in outputs]

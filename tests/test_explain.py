@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import COMMON, TINY_BLOG, TOPICS, tiny_pipeline
+from conftest import COMMON, TINY_BLOG, TOPICS, make_posts, tiny_pipeline
 from sklearn.exceptions import NotFittedError
 
 import skglove
@@ -242,6 +242,24 @@ def test_document_without_read_tokens_is_an_empty_explanation(planted_pipe):
         assert why.probability == pytest.approx(proba.max())
     assert [t.text for t in empty[0].tokens] == ["zorblax", "quuxly"]
     assert "no token was read" in empty[1]._repr_html_()
+
+
+def test_a_batch_of_only_empty_documents_is_explained(tiny_glove):
+    # Every row of the network's batch padding: its bags hold no word.
+    docs, labels = make_posts(8)
+    pipe = make_glove_pipeline(
+        tiny_glove,
+        max_len=30,
+        filters=4,
+        epochs=1,
+        batch_size=8,
+        validation_split=0.0,
+        early_stopping=False,
+        random_state=0,
+    ).fit(docs, labels)
+    (why,) = explain(pipe, [""])
+    assert why.empty and why.tokens == ()
+    assert why.probability == pytest.approx(pipe.predict_proba([""])[0].max())
 
 
 def _error(call):
