@@ -58,25 +58,28 @@ def reset_peak_rss() -> None:
         pass
 
 
-def rss_mb() -> float:
-    """Resident memory of this process now, in MB (Linux; else the peak)."""
+def _status_mb(field: str) -> float | None:
+    """A memory field of /proc/self/status (Linux), in MB; None elsewhere."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
-    return peak_rss_mb()
+    return None
+
+
+def rss_mb() -> float:
+    """Resident memory of this process now, in MB (Linux; else the peak)."""
+    now = _status_mb("VmRSS")
+    return peak_rss_mb() if now is None else now
 
 
 def peak_rss_mb() -> float:
     """Peak resident memory of this process since the last reset, in MB."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
+    peak = _status_mb("VmHWM")
+    if peak is not None:
+        return peak
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

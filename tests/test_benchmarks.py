@@ -21,6 +21,7 @@ def benchmarks_on_path(monkeypatch):
         "bench_dask_search",
         "bench_explain",
         "bench_scaling",
+        "profile_fit",
     ):
         sys.modules.pop(name, None)
 
@@ -359,3 +360,31 @@ def test_bench_scaling_vectorizer_in_children(
     printed = capsys.readouterr().out
     assert "each in a fresh process" in printed
     assert "failed" not in printed
+
+
+def test_profile_fit_smoke(benchmarks_on_path, synthetic_archive, tiny_glove, capsys):
+    import profile_fit
+
+    result = profile_fit.main(
+        [
+            "--archive",
+            str(synthetic_archive),
+            "--glove",
+            tiny_glove,
+            "--params",
+            "filters=4,max_len=40,epochs=2,early_stopping=False",
+            "--steps",
+        ]
+    )
+    # The epoch timer ran once per epoch, and the step's parts were timed.
+    assert len(result["epoch_s"]) == 2 and all(s > 0 for s in result["epoch_s"])
+    assert result["fit_s"] > sum(result["epoch_s"]) > 0
+    assert result["mix_s"] > 0
+    assert set(result["step_ms"]) == {
+        "forward",
+        "forward and backward",
+        "train_on_batch",
+    }
+    assert all(ms > 0 for ms in result["step_ms"].values())
+    printed = capsys.readouterr().out
+    assert "epochs: " in printed and "train_on_batch:" in printed
