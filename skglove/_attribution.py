@@ -28,7 +28,14 @@ import keras
 import numpy as np
 from keras import layers
 
-from ._layers import PROBABILITY_FLOOR, BagMax, Bags, BagTfidf, ChannelMix
+from ._layers import (
+    PROBABILITY_FLOOR,
+    BagMax,
+    Bags,
+    BagTfidf,
+    ChannelMix,
+    WindowMax,
+)
 from ._models import BAGS, KIM, OUTPUT
 from ._training import predict
 
@@ -117,8 +124,8 @@ def output_logits(model: keras.Model, X: np.ndarray, **predict_args) -> np.ndarr
 class _Block(NamedTuple):
     kind: str  # "max": windows or words max-pooled; "mean": a TF-IDF mean
     rows: slice  # the block's rows of the output layer's kernel
-    pool: BagTfidf | None
-    per: str  # the block's values are per "token", per "word" or per "pair"
+    pool: BagTfidf | WindowMax | None
+    per: str  # values per "token", "word", "pair", or "window" of WindowMax
 
 
 class _Readout(NamedTuple):
@@ -153,6 +160,9 @@ def _readout(model: keras.Model) -> _Readout | None:
         elif isinstance(layer, BagMax):
             outputs.append(layer.input[0])
             blocks.append(_Block("max", rows, None, per="word"))
+        elif isinstance(layer, WindowMax):
+            outputs.extend(layer.input[:2])  # the words' vectors, the windows
+            blocks.append(_Block("max", rows, layer, per="window"))
         elif isinstance(layer, BagTfidf):
             outputs.append(layer.input[0])
             blocks.append(_Block("mean", rows, layer, per="pair"))
@@ -221,9 +231,13 @@ def _chunk_shares(readout: _Readout, ids, lengths, targets) -> list[Attribution]
     shares = np.zeros((*ids.shape, n_classes))
     pooled = np.zeros((len(ids), kernel.shape[0]))
     windows = [[] for _ in lengths]
-    for block, values in zip(readout.blocks, outputs, strict=False):
+    block_inputs = iter(outputs)
+    for block in readout.blocks:
         block_kernel = centred_kernel[block.rows]
-        if block.per != "token":
+        values = next(block_inputs)
+        if block.per == "window":
+            values = _per_position(block.pool, ids, values, next(block_inputs))
+        elif block.per != "token":
             values = pairs.per_token(values, block.per)
         if block.kind == "mean":
             vectors = pairs.weights(block.pool)[..., None] * values
@@ -287,6 +301,18 @@ class _TokenPairs:
         weights = pool.pair_weights(pair_words, doc_of_pair, count)
         weights = keras.ops.convert_to_numpy(weights)[self.index["pair"]]
         return np.where(self.is_token, weights / count[self.index["pair"]], 0.0)
+
+
+def _per_position(conv: WindowMax, ids, vectors, slots) -> np.ndarray:
+    """The value of the window at each position, ``(batch, length + width -
+    1, filters)``, from the words' vectors and the distinct windows of a
+    :class:`WindowMax`; zeros where a window holds no word."""
+    values = keras.ops.convert_to_numpy(conv.window_values(vectors, slots))
+    windows = _producer(conv.input[1])
+    index = keras.ops.convert_to_numpy(windows.token_windows(ids))
+    if not len(values):
+        return np.zeros((*index.shape, conv.filters), np.float32)
+    return values[np.maximum(index, 0)] * (index >= 0)[..., None]
 
 
 def _add_window_shares(shares, windows, kernel, values, lengths) -> np.ndarray:

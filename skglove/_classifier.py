@@ -72,9 +72,10 @@ class GloveCNNClassifier(KerasClassifier):
 
     The default network has two channels, each with its own output and loss:
 
-    - a GloVe channel: the frozen vectors, 128 width-1 convolutions
-      max-pooled over the document's words, and the document's
-      TF-IDF-weighted mean vector, then dropout;
+    - a GloVe channel: the frozen vectors, 128 convolutions over each word
+      and 128 over each pair of neighbouring words (so word order counts:
+      "how many" is not "many how"), each max-pooled over the document, and
+      the document's TF-IDF-weighted mean vector, then dropout;
     - a lexical channel: a trainable class score per kept word, summed with
       the document's sublinear, L2-normalized TF-IDF weights (a linear model
       on TF-IDF, as in scikit-learn's ``TfidfVectorizer``, trained with
@@ -108,9 +109,12 @@ class GloveCNNClassifier(KerasClassifier):
         leaves the network alone, as in the Keras blog.
     filters : int, default=128
         Filters of each convolution.
-    kernel_size : int or tuple of int, default=1
+    kernel_size : int or tuple of int, default=(1, 2)
         Width of each convolution: for ``"kim"``, one parallel convolution per
-        width; ``"blog"`` takes a single int (5 in the blog).
+        width; ``"blog"`` takes a single int (5 in the blog). With width 1
+        alone, ``"kim"`` reads a bag of words: the order of a document's
+        words changes nothing. Each wider window costs about as much as the
+        rest of the network on long documents (see the benchmarks page).
     pool_size : int or None, default=None
         Size of the max-pooling windows of ``"blog"``; None means 5, the
         blog's. ``"kim"`` has no such pooling and refuses a value.
@@ -273,7 +277,7 @@ class GloveCNNClassifier(KerasClassifier):
         architecture="kim",
         lexical=True,
         filters=128,
-        kernel_size=1,
+        kernel_size=(1, 2),
         pool_size=None,
         dense_units=0,
         dropout=0.5,

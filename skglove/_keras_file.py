@@ -50,7 +50,15 @@ KERAS_MODULES = ("keras", "builtins")
 #: with Keras (``skglove/_layers.py``), as (module, class, registered name).
 SKGLOVE_OBJECTS = frozenset(
     ("skglove._layers", name, f"skglove>{name}")
-    for name in ("BagMax", "BagTfidf", "Bags", "ChannelMix", "SubsetEmbedding")
+    for name in (
+        "BagMax",
+        "BagTfidf",
+        "Bags",
+        "ChannelMix",
+        "SubsetEmbedding",
+        "WindowMax",
+        "Windows",
+    )
 )
 _REGISTERED_NAMES = frozenset(registered for _, _, registered in SKGLOVE_OBJECTS)
 

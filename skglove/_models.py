@@ -16,8 +16,15 @@ import keras
 import numpy as np
 from keras import layers
 
-from ._ids import PAD
-from ._layers import BagMax, Bags, BagTfidf, ChannelMix, SubsetEmbedding
+from ._layers import (
+    BagMax,
+    Bags,
+    BagTfidf,
+    ChannelMix,
+    SubsetEmbedding,
+    WindowMax,
+    Windows,
+)
 
 __all__ = ["ARCHITECTURES", "PADDING_INVARIANT", "build_network"]
 
@@ -136,12 +143,6 @@ def _subset_embedding(ids, n_ids: int, rows: np.ndarray, dim: int, name: str):
     vectors = layer(ids)
     layer.set_rows(rows)
     return vectors
-
-
-def _row_indicator(ids, rows: np.ndarray, name: str):
-    """A frozen 0/1 lookup: 1 where ``rows[id]`` is true, shape (..., 1)."""
-    table = np.asarray(rows, dtype=np.float32).reshape(-1, 1)
-    return _frozen_embedding(table, name)(ids)
 
 
 def _min_blog_length(kernel_size: int, pool_size: int) -> int:
@@ -269,10 +270,12 @@ def build_kim_cnn(
     does not depend on how much padding surrounds a document: the input
     length is free, and batches can be cropped to their longest document.
 
-    A width-1 convolution, and the TF-IDF mean, depend on each word alone,
-    and pool over the document's distinct words: they are computed once per
-    distinct word of the batch (:class:`skglove._layers.Bags`), and pooled
-    over each document's distinct words, not over every token.
+    A convolution max-pooled over time depends on each distinct window of
+    the document alone: it is computed once per distinct window of the batch
+    (:class:`skglove._layers.Windows`; for width 1, once per distinct word,
+    :class:`skglove._layers.Bags`), as a dense layer on the window's word
+    vectors, and max-pooled over each document's distinct windows. The
+    TF-IDF mean is computed once per distinct word too.
 
     Parameters
     ----------
@@ -316,7 +319,6 @@ def build_kim_cnn(
         words, word_of_pair, doc_of_pair, count, pair_words = Bags(n_ids, name=BAGS)(
             ids
         )
-    tokens = None
     pooled = []
     for width in widths:
         if width == 1:
@@ -326,15 +328,14 @@ def build_kim_cnn(
                 BagMax()([values(embed(words)), word_of_pair, doc_of_pair, ids])
             )
             continue
-        if tokens is None:
-            is_word = _row_indicator(ids, np.arange(n_ids) != PAD, "is_word")
-            # Padding must read as zeros, whatever trainable rows id 0 may have.
-            tokens = layers.Multiply(name="words_only")([embed(ids), is_word])
-        windows = _conv(filters, width, seeds)(_pad(tokens, width))
-        # relu output is >= 0, so zeroing a window removes it from the max.
-        has_word = layers.MaxPooling1D(width, strides=1)(_pad(is_word, width))
-        windows = layers.Multiply()([windows, has_word])
-        pooled.append(layers.GlobalMaxPooling1D()(windows))
+        windows = Windows(n_ids, width)(ids)
+        conv = WindowMax(
+            filters,
+            width,
+            kernel_initializer=seeds.glorot(),
+            name=f"conv_{len(pooled)}",
+        )
+        pooled.append(conv([embed(windows[0]), *windows[1:], ids]))
     if mean_idf is not None:
         mean = _bag_tfidf(mean_idf, "l1", seq_len, "tfidf_mean")
         pooled.append(mean([embed(pair_words), pair_words, doc_of_pair, count, ids]))
@@ -392,11 +393,6 @@ def _with_lexical_channel(
     )
     outputs = ChannelMix([False, True], name=OUTPUT)([lexical, network.output])
     return keras.Model(ids, outputs, name=f"{network.name}_lexical")
-
-
-def _pad(x, width: int):
-    """``width - 1`` zero steps on both sides, for windows that overhang."""
-    return layers.ZeroPadding1D(width - 1)(x) if width > 1 else x
 
 
 #: Architecture names accepted by ``GloveCNNClassifier(architecture=...)``.

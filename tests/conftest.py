@@ -116,6 +116,24 @@ def make_posts(n_per_class=30, seed=0, length=25):
     return docs, np.asarray(labels)
 
 
+def make_order_posts(n_pairs, seed):
+    """Posts where only word order decides the class: "rocket moon" or "moon
+    rocket" among random words. Posts come in pairs that differ only
+    in that order, so a bag of words cannot tell the two of a pair apart."""
+    rng = np.random.default_rng(seed)
+    docs, labels = [], []
+    for _ in range(n_pairs):
+        filler = rng.choice(TOPICS["cars"] + ["the", "a", "of", "and"], 12).tolist()
+        at = int(rng.integers(len(filler) + 1))
+        for label, pair in (
+            ("rocket first", ["rocket", "moon"]),
+            ("moon first", ["moon", "rocket"]),
+        ):
+            docs.append(" ".join(filler[:at] + pair + filler[at:]))
+            labels.append(label)
+    return docs, np.asarray(labels)
+
+
 @pytest.fixture(scope="session")
 def posts():
     return make_posts()

@@ -5,6 +5,7 @@ import statistics
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import make_posts
 
@@ -150,10 +151,39 @@ def test_bench_20newsgroups_clinc150_smoke(
     assert all(0 <= r["accuracy"] <= 1 for r in records)
     printed = capsys.readouterr().out
     assert "CLINC150, task clinc150: 24 train, 24 test documents" in printed
-    assert "clinc150: skglove" in printed and "target >= 0.932" in printed
+    assert "clinc150: skglove" in printed and "target >= 0.95" in printed
+    assert all(0 <= r["oos_rejected"] <= 1 for r in records)
+    assert "out-of-scope queries rejected, keeping 95% of in-scope val: " in printed
+    assert "vs tfidf12_svc" in printed
     assert "clinc150: fit" in printed and "target <= 8 s" in printed
     assert "target <= 8x" in printed
     assert "clinc150: predict" not in printed
+
+
+def test_out_of_scope_rejection_keeps_95_percent_of_in_scope(benchmarks_on_path):
+    import bench_20newsgroups
+
+    class Scores:
+        """Top scores of 0.00, 0.01, ... 0.99 for in-scope queries."""
+
+        def decision_function(self, texts):
+            return np.array([[float(t), 0.0] for t in texts])
+
+    in_scope = [str(i / 100) for i in range(100)]
+    # The threshold keeps 95 of the 100 in-scope queries: 0.05 and above.
+    out_of_scope = ["0.01", "0.04", "0.05", "0.5", "-1"]
+    rejected = bench_20newsgroups.out_of_scope_rejected(
+        Scores(), in_scope, out_of_scope
+    )
+    assert rejected == 3 / 5
+    # Probabilities, where a model has them, rather than decision values.
+    Scores.predict_proba = lambda self, texts: np.array(
+        [[1 - float(t), 0.0] for t in texts]
+    )
+    assert (
+        bench_20newsgroups.out_of_scope_rejected(Scores(), in_scope, ["0.97", "0.9"])
+        == 1 / 2
+    )
 
 
 def test_bench_params_parse_python_literals(benchmarks_on_path):

@@ -5,7 +5,7 @@ import random
 import keras
 import numpy as np
 import pytest
-from conftest import TINY_MAX_LEN, TINY_NET, TOPICS
+from conftest import TINY_MAX_LEN, TINY_NET, TOPICS, make_order_posts
 from keras.callbacks import EarlyStopping
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import NotFittedError
@@ -603,3 +603,24 @@ def test_fit_mix_weighs_the_better_head():
     assert 3 < w < 20
     (weaker,) = fit_mix([perfect], labels, alpha=1e-5)
     assert w < weaker < 100
+
+
+@pytest.fixture(scope="module")
+def order_posts():
+    return make_order_posts(600, seed=0), make_order_posts(100, seed=1)
+
+
+def test_the_default_reads_word_order(tiny_glove, order_posts):
+    (docs, y), (test_docs, test_y) = order_posts
+    pipe = make_glove_pipeline(tiny_glove, random_state=0).fit(docs, y)
+    assert np.mean(pipe.predict(test_docs) == test_y) >= 0.95
+
+
+def test_a_bag_of_words_cannot_learn_word_order(tiny_glove, order_posts):
+    # Width-1 windows and the unigram lexical channel: the two posts of a
+    # pair have the same words, so the same probabilities; half are wrong.
+    (docs, y), (test_docs, test_y) = order_posts
+    pipe = make_glove_pipeline(tiny_glove, kernel_size=1, random_state=0)
+    proba = pipe.fit(docs, y).predict_proba(test_docs)
+    np.testing.assert_allclose(proba[0::2], proba[1::2], rtol=1e-5, atol=1e-6)
+    assert np.mean(pipe.predict(test_docs) == test_y) == 0.5

@@ -3,9 +3,9 @@
 The generic checks feed random numeric matrices. GloveCNNClassifier reads
 integer id sequences: it declares ``input_tags.categorical`` and
 ``positive_only``, so most checks round their data to non-negative integers.
-The instance checked keeps the default architecture, optimizer, validation
-split and early stopping, and only shrinks the network (``kernel_size=1``
-reads sequences as short as one id) and the training, for speed.
+The instance checked keeps the default architecture, kernel widths,
+optimizer, validation split and early stopping, and only shrinks the network
+and the training, for speed.
 scikit-learn skips text transformers, so the vectorizer is checked by hand in
 test_vectorizer_conformance.py. docs/reliability.md lists the expected
 failures below with their reasons.
@@ -30,7 +30,6 @@ FAST_CLASSIFIER = GloveCNNClassifier(
     None,
     embedding_dim=2,
     filters=2,
-    kernel_size=1,
     epochs=1,
     batch_size=32,
     random_state=0,

@@ -5,7 +5,14 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import COMMON, TINY_BLOG, TOPICS, make_posts, tiny_pipeline
+from conftest import (
+    COMMON,
+    TINY_BLOG,
+    TOPICS,
+    make_order_posts,
+    make_posts,
+    tiny_pipeline,
+)
 from sklearn.exceptions import NotFittedError
 
 import skglove
@@ -86,16 +93,18 @@ def test_a_planted_topic_word_ranks_first(planted_pipe):
 @pytest.mark.parametrize(
     "params",
     [
-        {},  # the default: width 1, TF-IDF mean, lexical channel
+        # the default: widths 1 and 2, TF-IDF mean, lexical channel
+        {"kernel_size": (1, 2)},
+        {"kernel_size": 1},  # a bag of words
         {"kernel_size": (1, 3), "mean_pooling": False},
-        {"lexical": False, "glove": None},
+        {"lexical": False, "glove": None, "kernel_size": 1},
     ],
-    ids=["default", "windows", "no-lexical-no-glove"],
+    ids=["default", "words", "windows", "no-lexical-no-glove"],
 )
 def test_scores_and_intercept_add_up_to_the_centred_logit(tiny_glove, posts, params):
     docs, labels = posts
     glove = params.pop("glove", tiny_glove)
-    pipe = tiny_pipeline(glove, **{"kernel_size": 1, "dense_units": 0, **params})
+    pipe = tiny_pipeline(glove, **{"dense_units": 0, **params})
     pipe.fit(docs, labels)
     sample = [*docs[:6], "Rocket to the MOON, zorblax!", "rocket rocket moon rocket"]
     logits = _centred_log(pipe.predict_proba(sample))
@@ -106,17 +115,32 @@ def test_scores_and_intercept_add_up_to_the_centred_logit(tiny_glove, posts, par
             code = list(pipe.classes_).index(explanation.target)
             total = explanation.intercept + sum(t.score for t in explanation.tokens)
             assert total == pytest.approx(row[code], abs=1e-4)
-    if params.get("kernel_size", 1) == 1:
+    if params["kernel_size"] == 1:
         # A repeated word gets one score, shared by its tokens.
         rockets = {t.score for t in explanation.tokens if t.text == "rocket"}
         assert len(explanation.tokens) == 4 and len(rockets) == 1
-    if params.get("kernel_size") == (1, 3):
+    if params["kernel_size"] != 1:
         explanations = explain(pipe, sample)
         windows = [w for e in explanations for w in e.windows]
-        assert windows and all(w.last - w.first <= 2 for w in windows)
+        widest = max(params["kernel_size"]) - 1
+        assert windows and all(w.last - w.first <= widest for w in windows)
         assert any(w.last > w.first for w in windows)
         for e in explanations:
             assert len({(w.first, w.last) for w in e.windows}) == len(e.windows)
+
+
+def test_windows_name_the_phrase_that_decides(tiny_glove):
+    # Only the order of "rocket" and "moon" decides the class: the window
+    # that holds both carries the score, and windows lists it first.
+    pipe = make_glove_pipeline(tiny_glove, random_state=0)
+    pipe.fit(*make_order_posts(600, seed=0))
+    docs, labels = make_order_posts(20, seed=1)
+    explanations = explain(pipe, docs)
+    for doc, label, why in zip(docs, labels, explanations, strict=True):
+        assert why.label == label
+        best = max(why.windows, key=lambda window: window.score)
+        assert best.text in ("rocket moon", "moon rocket")
+        assert doc.split()[best.first : best.last + 1] == best.text.split()
 
 
 def test_scores_stay_exact_where_probabilities_underflow(tiny_glove, posts):

@@ -63,8 +63,10 @@ def test_embedding_weights_shape_is_checked():
 
 def test_kim_cnn_layout():
     model = build_kim_cnn(None, 4, n_ids=20, embedding_dim=3, weights=_table())
-    convs = [layer for layer in model.layers if type(layer).__name__ == "Conv1D"]
-    assert sorted(c.kernel_size[0] for c in convs) == [3, 4, 5]
+    windows = [layer for layer in model.layers if type(layer).__name__ == "Windows"]
+    assert sorted(w.width for w in windows) == [3, 4, 5]
+    convs = [model.get_layer(f"conv_{i}") for i in range(3)]
+    assert [tuple(c.kernel.shape) for c in convs] == [(w, 3, 128) for w in (3, 4, 5)]
     assert model.input_shape == (None, None)
     assert model.output_shape == (None, 4)
 
@@ -124,7 +126,7 @@ def test_kim_reads_documents_shorter_than_its_kernels(length):
     model = build_kim_cnn(
         None, 2, n_ids=20, embedding_dim=3, weights=_random_table(), filters=16
     )
-    pooled = [layer.output for layer in model.layers if "global_max" in layer.name]
+    pooled = [layer.output for layer in model.layers if "conv" in layer.name]
     assert len(pooled) == 3
     features = keras.Model(model.inputs, pooled)
     a = np.arange(2, 2 + length, dtype=np.int32)[None]
@@ -134,6 +136,35 @@ def test_kim_reads_documents_shorter_than_its_kernels(length):
     ):
         assert np.abs(fa).sum() > 0 and np.abs(fb).sum() > 0
         assert not np.allclose(fa, fb)
+
+
+@pytest.mark.parametrize("kernel_size", [(1, 2), (2, 3, 5)])
+def test_kim_pools_each_convolution_over_the_documents_windows(kernel_size):
+    # The features are those of a Conv1D of each width over the words, with
+    # width - 1 zero vectors on either side, ReLU, and a max over the
+    # windows that hold a word: computed here with NumPy from the kernels.
+    table = _random_table(dim=3)
+    model = build_kim_cnn(
+        None, 2, n_ids=20, embedding_dim=3, weights=table, filters=6,
+        kernel_size=kernel_size,
+    )  # fmt: skip
+    features = keras.Model(model.inputs, model.get_layer("probabilities").input)
+    ids = np.array([[4, 9, 4, 17, 0, 0], [0, 0, 0, 0, 0, 0], [3, 0, 0, 0, 0, 0]])
+    got = features.predict(ids.astype(np.int32), verbose=0)
+    for row, doc in enumerate(ids):
+        words = doc[doc != 0]
+        expected = []
+        for i, width in enumerate(kernel_size):
+            kernel, bias = model.get_layer(f"conv_{i}").get_weights()
+            kernel = kernel.reshape(-1, kernel.shape[-1])  # width 1: a Dense
+            padded = np.pad(table[words], ((width - 1, width - 1), (0, 0)))
+            windows = [
+                padded[j : j + width].ravel() @ kernel + bias
+                for j in range(len(words) + width - 1)
+            ]
+            pooled = np.max(np.maximum(windows, 0), axis=0) if len(words) else 0
+            expected.append(np.zeros(6) + pooled)
+        np.testing.assert_allclose(got[row], np.concatenate(expected), atol=1e-6)
 
 
 def test_trainable_rows_leave_the_rest_frozen():
