@@ -22,6 +22,7 @@ term that is not a sum over tokens is ChannelMix's floor on the GloVe
 channel's probabilities; it joins the intercept of the documents it touches.
 """
 
+import weakref
 from typing import NamedTuple
 
 import keras
@@ -46,6 +47,11 @@ _KIM_NAMES = (KIM, f"{KIM}_lexical")
 #: Documents whose features are computed at once; bounds memory to a few
 #: times batch x length x filters floats.
 _BATCH = 32
+#: Each network's readout model, while the network lives: a new model traces
+#: its predict function again, which cost a fifth of an explain call.
+_FEATURES: "weakref.WeakKeyDictionary[keras.Model, keras.Model]" = (
+    weakref.WeakKeyDictionary()
+)
 
 
 class Attribution(NamedTuple):
@@ -170,7 +176,10 @@ def _readout(model: keras.Model) -> _Readout | None:
             return None
     if head.lexical is not None:
         outputs.append(head.lexical.input[0])
-    return _Readout(head, keras.Model(model.inputs[0], outputs), bags, blocks)
+    features = _FEATURES.get(model)
+    if features is None:
+        features = _FEATURES[model] = keras.Model(model.inputs[0], outputs)
+    return _Readout(head, features, bags, blocks)
 
 
 def exact_attributions(
