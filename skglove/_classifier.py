@@ -109,12 +109,14 @@ class GloveCNNClassifier(KerasClassifier):
         leaves the network alone, as in the Keras blog.
     filters : int, default=128
         Filters of each convolution.
-    kernel_size : int or tuple of int, default=(1, 2)
+    kernel_size : int, tuple of int or None, default=None
         Width of each convolution: for ``"kim"``, one parallel convolution per
-        width; ``"blog"`` takes a single int (5 in the blog). With width 1
-        alone, ``"kim"`` reads a bag of words: the order of a document's
-        words changes nothing. Each wider window costs about as much as the
-        rest of the network on long documents (see the benchmarks page).
+        width; ``"blog"`` takes a single int. None means ``(1, 2)`` for
+        ``"kim"``, each word and each pair of neighbouring words, and 5 for
+        ``"blog"``, the blog's. With width 1 alone, ``"kim"`` reads a bag of
+        words: the order of a document's words changes nothing. On long
+        documents, each wider width costs about as much as the rest of the
+        network (see the benchmarks page).
     pool_size : int or None, default=None
         Size of the max-pooling windows of ``"blog"``; None means 5, the
         blog's. ``"kim"`` has no such pooling and refuses a value.
@@ -277,7 +279,7 @@ class GloveCNNClassifier(KerasClassifier):
         architecture="kim",
         lexical=True,
         filters=128,
-        kernel_size=(1, 2),
+        kernel_size=None,
         pool_size=None,
         dense_units=0,
         dropout=0.5,

@@ -26,7 +26,7 @@ PARAMETER_CONSTRAINTS: dict = {
     "architecture": [StrOptions(set(ARCHITECTURES))],
     "lexical": ["boolean"],
     "filters": [Interval(Integral, 1, None, closed="left")],
-    "kernel_size": [Interval(Integral, 1, None, closed="left"), tuple, list],
+    "kernel_size": [Interval(Integral, 1, None, closed="left"), tuple, list, None],
     "pool_size": [Interval(Integral, 1, None, closed="left"), None],
     "dense_units": [Interval(Integral, 0, None, closed="left")],
     "dropout": [Interval(Real, 0, 1, closed="left")],
@@ -68,6 +68,7 @@ _KERAS_ARGS = {
 
 #: Each architecture's value for the parameters only some use, when None.
 ARCHITECTURE_DEFAULTS = {
+    "kernel_size": {"kim": (1, 2), "blog": 5},
     "pool_size": {"blog": 5},
     "mean_pooling": {"kim": True, "blog": False},
 }
@@ -76,7 +77,7 @@ ARCHITECTURE_DEFAULTS = {
 DEFAULT_EMBEDDING_DIM = 50
 
 # Classifier parameters that build_network takes as they are.
-_NETWORK_PARAMS = ("trainable_dim", "filters", "kernel_size", "dense_units", "dropout")
+_NETWORK_PARAMS = ("trainable_dim", "filters", "dense_units", "dropout")
 
 #: ``train_missing`` learns vectors only for words in this many documents.
 # Words seen in one training document only would learn a row from a single
@@ -231,6 +232,7 @@ def network_arguments(params: dict, table: IdTable, glove) -> dict:
     return {
         "lexical": lexical,
         "n_ids": table.n_rows,
+        "kernel_size": architecture_param(params, "kernel_size"),
         **{name: params[name] for name in _NETWORK_PARAMS},
         **embedding,
     }

@@ -248,6 +248,19 @@ def test_blog_architecture_with_its_defaults(tiny_glove, posts):
         tiny_glove, architecture="blog", filters=4, epochs=1, random_state=0
     ).fit(*posts)
     assert pipe[-1].model_.get_layer("embedding") is not None
+    # kernel_size=None means the blog's width, 5, and pool_size its 5.
+    convs = [layer for layer in pipe[-1].model_.layers if "conv1d" in layer.name]
+    assert [c.kernel_size for c in convs] == [(5,)] * 3
+    assert pipe[-1].kernel_size is None
+
+
+def test_kim_reads_words_and_word_pairs_by_default(tiny_glove, posts):
+    pipe = make_glove_pipeline(tiny_glove, filters=4, epochs=1, random_state=0)
+    model = pipe.fit(*posts)[-1].model_
+    windows = [
+        layer.width for layer in model.layers if type(layer).__name__ == "Windows"
+    ]
+    assert windows == [2] and model.get_layer("conv_0").units == 4
 
 
 @pytest.mark.parametrize(
