@@ -43,7 +43,10 @@ class Token(NamedTuple):
 
 
 class Window(NamedTuple):
-    """A window of consecutive tokens that won a convolution filter.
+    """A window of consecutive read tokens that won a convolution filter.
+
+    Words the vectorizer drops are not read, so a window can span one: its
+    ``text`` and ``last - first`` then include the dropped word.
 
     Attributes
     ----------

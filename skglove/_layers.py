@@ -221,11 +221,19 @@ class WindowMax(keras.layers.Layer):
         self, filters: int, width: int, kernel_initializer="glorot_uniform", **kwargs
     ):
         super().__init__(**kwargs)
+        if int(width) < 1:
+            raise ValueError(f"width must be at least 1, got {width!r}")
         self.filters = int(filters)
         self.width = int(width)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
 
     def build(self, input_shape):
+        slots_width = input_shape[1][-1]
+        if slots_width is not None and slots_width != self.width:
+            raise ValueError(
+                f"WindowMax of width {self.width} got windows of width "
+                f"{slots_width}: give it the slots of Windows(n_ids, {self.width})"
+            )
         dim = input_shape[0][-1]
         self.kernel = self.add_weight(
             shape=(self.width, dim, self.filters),

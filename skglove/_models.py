@@ -270,12 +270,13 @@ def build_kim_cnn(
     does not depend on how much padding surrounds a document: the input
     length is free, and batches can be cropped to their longest document.
 
-    A convolution max-pooled over time depends on each distinct window of
-    the document alone: it is computed once per distinct window of the batch
-    (:class:`skglove._layers.Windows`; for width 1, once per distinct word,
-    :class:`skglove._layers.Bags`), as a dense layer on the window's word
-    vectors, and max-pooled over each document's distinct windows. The
-    TF-IDF mean is computed once per distinct word too.
+    A convolution max-pooled over time is computed from each distinct word
+    of the batch: once per word and offset in the window, added up per
+    window that holds a word (:class:`skglove._layers.Windows`,
+    :class:`skglove._layers.WindowMax`), then max-pooled per document. Width
+    1 is a dense layer on each distinct word, max-pooled over each
+    document's distinct words (:class:`skglove._layers.Bags`). The TF-IDF
+    mean is computed once per distinct word too.
 
     Parameters
     ----------

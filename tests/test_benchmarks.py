@@ -84,7 +84,7 @@ def test_bench_20newsgroups_smoke(
     for task in ("subjects", "full"):
         assert f"{task}: skglove" in printed
         assert (
-            f"{task}: skglove {{:.3f}} vs TF-IDF".format(
+            f"{task}: skglove {{:.3f}} vs tfidf_svc".format(
                 statistics.mean(
                     r["accuracy"]
                     for r in records
@@ -170,12 +170,17 @@ def test_out_of_scope_rejection_keeps_95_percent_of_in_scope(benchmarks_on_path)
             return np.array([[float(t), 0.0] for t in texts])
 
     in_scope = [str(i / 100) for i in range(100)]
-    # The threshold keeps 95 of the 100 in-scope queries: 0.05 and above.
+    # The threshold keeps 95 of the 100 in-scope queries: 0.05 and above;
+    # with 10 of them, it keeps all 10 (not 9: at least 95%).
     out_of_scope = ["0.01", "0.04", "0.05", "0.5", "-1"]
     rejected = bench_20newsgroups.out_of_scope_rejected(
         Scores(), in_scope, out_of_scope
     )
     assert rejected == 3 / 5
+    ten = in_scope[::10]
+    assert bench_20newsgroups.out_of_scope_rejected(Scores(), ten, ["0.0"]) == 0
+    with pytest.raises(ValueError, match="queries of both kinds"):
+        bench_20newsgroups.out_of_scope_rejected(Scores(), [], ["0.1"])
     # Probabilities, where a model has them, rather than decision values.
     Scores.predict_proba = lambda self, texts: np.array(
         [[1 - float(t), 0.0] for t in texts]

@@ -229,3 +229,12 @@ def test_window_max_and_its_gradient_equal_a_padded_conv1d(width):
         )
         assert np.count_nonzero(ours_grad)
         np.testing.assert_allclose(ours_grad, theirs_grad, rtol=1e-4, atol=1e-6)
+
+
+def test_window_max_refuses_windows_of_another_width():
+    words, slots, doc_of_window = Windows(N_IDS, 2)(IDS)
+    vectors = tf.ones((len(words), 3))
+    with pytest.raises(ValueError, match="width 3 got windows of width 2"):
+        WindowMax(4, 3)([vectors, slots, doc_of_window, IDS])
+    with pytest.raises(ValueError, match="width must be at least 1"):
+        WindowMax(4, 0)
