@@ -29,16 +29,10 @@ import keras
 import numpy as np
 from keras import layers
 
-from ._layers import (
-    PROBABILITY_FLOOR,
-    BagMax,
-    Bags,
-    BagTfidf,
-    ChannelMix,
-    WindowMax,
-)
+from ._layers import PROBABILITY_FLOOR, BagMax, Bags, BagTfidf, ChannelMix
 from ._models import BAGS, KIM, OUTPUT
 from ._training import predict
+from ._windows import WindowMax
 
 __all__ = ["Attribution", "exact_attributions", "output_logits"]
 

@@ -47,18 +47,18 @@ CODE_CLASS_NAMES = {"Lambda", "__lambda__", "TFOpLambda"}
 #: how Keras names its own loss functions).
 KERAS_MODULES = ("keras", "builtins")
 #: The only other objects a network may name: the layers skglove registers
-#: with Keras (``skglove/_layers.py``), as (module, class, registered name).
+#: with Keras (``skglove/_layers.py``, ``skglove/_windows.py``), as (module,
+#: class, registered name).
 SKGLOVE_OBJECTS = frozenset(
-    ("skglove._layers", name, f"skglove>{name}")
-    for name in (
-        "BagMax",
-        "BagTfidf",
-        "Bags",
-        "ChannelMix",
-        "SubsetEmbedding",
-        "WindowMax",
-        "Windows",
+    (module, name, f"skglove>{name}")
+    for module, names in (
+        (
+            "skglove._layers",
+            ("BagMax", "BagTfidf", "Bags", "ChannelMix", "SubsetEmbedding"),
+        ),
+        ("skglove._windows", ("WindowMax", "Windows")),
     )
+    for name in names
 )
 _REGISTERED_NAMES = frozenset(registered for _, _, registered in SKGLOVE_OBJECTS)
 

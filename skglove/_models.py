@@ -16,15 +16,8 @@ import keras
 import numpy as np
 from keras import layers
 
-from ._layers import (
-    BagMax,
-    Bags,
-    BagTfidf,
-    ChannelMix,
-    SubsetEmbedding,
-    WindowMax,
-    Windows,
-)
+from ._layers import BagMax, Bags, BagTfidf, ChannelMix, SubsetEmbedding
+from ._windows import WindowMax, Windows
 
 __all__ = ["ARCHITECTURES", "PADDING_INVARIANT", "build_network"]
 
