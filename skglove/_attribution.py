@@ -308,7 +308,7 @@ class _TokenPairs:
 
 def _per_position(conv: WindowMax, ids, vectors, slots) -> np.ndarray:
     """The value of the window at each position, ``(batch, length + width -
-    1, filters)``, from the words' vectors and the distinct windows of a
+    1, filters)``, from the words' vectors and the windows of a
     :class:`WindowMax`; zeros where a window holds no word."""
     values = keras.ops.convert_to_numpy(conv.window_values(vectors, slots))
     windows = _producer(conv.input[1])

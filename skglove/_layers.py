@@ -22,6 +22,7 @@ __all__ = [
     "squared_hinge",
 ]
 
+#: The package under which skglove registers its layers with Keras.
 PACKAGE = "skglove"
 #: ChannelMix reads a probability p as log(max(p, PROBABILITY_FLOOR)).
 PROBABILITY_FLOOR = 1e-12

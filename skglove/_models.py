@@ -265,8 +265,8 @@ def build_kim_cnn(
 
     A convolution max-pooled over time is computed from each distinct word
     of the batch: once per word and offset in the window, added up per
-    window that holds a word (:class:`skglove._layers.Windows`,
-    :class:`skglove._layers.WindowMax`), then max-pooled per document. Width
+    window that holds a word (:class:`skglove._windows.Windows`,
+    :class:`skglove._windows.WindowMax`), then max-pooled per document. Width
     1 is a dense layer on each distinct word, max-pooled over each
     document's distinct words (:class:`skglove._layers.Bags`). The TF-IDF
     mean is computed once per distinct word too.

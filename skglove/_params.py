@@ -66,7 +66,7 @@ _KERAS_ARGS = {
     "predict": frozenset({"batch_size", "verbose", "callbacks"}),
 }
 
-#: Each architecture's value for the parameters only some use, when None.
+#: Each architecture's value for these parameters when they are None.
 ARCHITECTURE_DEFAULTS = {
     "kernel_size": {"kim": (1, 2), "blog": 5},
     "pool_size": {"blog": 5},
