@@ -41,8 +41,8 @@ _KIM_NAMES = (KIM, f"{KIM}_lexical")
 #: Documents whose features are computed at once; bounds memory to a few
 #: times batch x length x filters floats.
 _BATCH = 32
-#: Each network's readout model, while the network lives: a new model traces
-#: its predict function again, which cost a fifth of an explain call.
+#: Each network's readout model, while the network lives: a new model would
+#: trace its predict function again at every call.
 _FEATURES: "weakref.WeakKeyDictionary[keras.Model, keras.Model]" = (
     weakref.WeakKeyDictionary()
 )

@@ -367,3 +367,21 @@ def test_explanations_compare_hash_and_pickle(planted_pipe):
     assert again == why
     assert not again.tokens.scores.flags.writeable
     assert explain(planted_pipe, ["rocket"], top=0)[0].summary().endswith(")")
+
+
+def test_a_networks_readout_model_is_built_once_and_dies_with_it(tiny_glove, posts):
+    import gc
+    import weakref
+
+    from skglove import _attribution
+
+    pipe = tiny_pipeline(tiny_glove, dense_units=0).fit(*posts)
+    network = pipe[-1].model_
+    explain(pipe, posts[0][:2])
+    readout = _attribution._FEATURES[network]
+    explain(pipe, posts[0][2:4])
+    assert _attribution._FEATURES[network] is readout
+    gone = weakref.ref(network)
+    del pipe, network, readout
+    gc.collect()
+    assert gone() is None
