@@ -22,6 +22,14 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._ids import glove_id
 from ._models import OUTPUT, PADDING_INVARIANT, build_network
+from ._multilabel import (
+    MULTILABEL,
+    NEVER,
+    IndicatorEncoder,
+    check_indicator,
+    is_indicator,
+    warn_absent_labels,
+)
 from ._params import (
     PARAMETER_CONSTRAINTS,
     check_combinations,
@@ -31,7 +39,9 @@ from ._params import (
     check_same_glove,
     check_same_source,
     check_table_covers,
+    check_target_params,
     network_arguments,
+    resolved_loss,
 )
 from ._sequences import id_source
 from ._table import IdTable
@@ -42,6 +52,7 @@ from ._training import (
     fit_callbacks,
     fit_data,
     fitted_mix,
+    fitted_thresholds,
     hold_out,
     log_fit,
     own_weights,
@@ -161,9 +172,12 @@ class GloveCNNClassifier(KerasClassifier):
         ``partial_fit`` always trains at the full rate. ``"constant"`` keeps
         the rate, and must be set for an optimizer built on its own
         ``keras.optimizers.schedules.LearningRateSchedule``.
-    loss : str, class or callable, default="sparse_categorical_crossentropy"
+    loss : str, class, callable or None, default=None
         The Keras loss (of the GloVe channel; the lexical channel's is a
-        squared hinge). Give a class, such as
+        squared hinge, one-vs-rest). None means
+        ``"sparse_categorical_crossentropy"`` for one label per sample and
+        ``"binary_crossentropy"`` (one per label) for a multi-label
+        indicator ``y``. Give a class, such as
         ``keras.losses.SparseCategoricalCrossentropy``, to route arguments to
         it with ``loss__``.
     metrics : list or None, default=None
@@ -185,7 +199,14 @@ class GloveCNNClassifier(KerasClassifier):
     patience : int, default=2
         Epochs without improvement before early stopping.
     class_weight : dict, "balanced" or None, default=None
-        Weights of the classes in the loss, as in scikit-learn.
+        Weights of the classes in the loss, as in scikit-learn. Refused for a
+        multi-label ``y``: a sample with several labels has no one class to
+        weigh it by (give ``sample_weight`` instead).
+    threshold : float in [0, 1] or "tuned", default=0.5
+        Multi-label ``y`` only: a label is predicted where its probability
+        exceeds its threshold. ``"tuned"`` fits each label's threshold for
+        the best F1 on the validation split (a label without a positive
+        sample there keeps 0.5). Fitted as ``threshold_``.
     random_state : int, RandomState instance or None, default=None
         Where the seeds of the weight initializers, the dropout layers, the
         shuffling and the validation split come from, as in scikit-learn:
@@ -222,7 +243,8 @@ class GloveCNNClassifier(KerasClassifier):
     model_ : keras.Model
         The fitted network.
     classes_ : ndarray of shape (n_classes,)
-        The class labels.
+        The class labels; for a multi-label ``y``, the label columns
+        ``0 .. n_labels - 1``, as in ``MLPClassifier``.
     history_ : dict of str to list of float
         Loss and metrics per epoch (``val_*`` with a validation split), as
         ``keras.Model.fit`` reported them. With the lexical channel, ``loss``
@@ -234,11 +256,17 @@ class GloveCNNClassifier(KerasClassifier):
         combined output with equal weights.
     feature_encoder_ : IdTable
         Maps vectorizer ids to rows of the embedding table.
-    mix_ : ndarray of shape (2,) or None
+    mix_ : ndarray of shape (2,) or (2, n_labels), or None
         The weights of the lexical and the GloVe channel in the output, fitted
         on the validation split (kept as they were, 1 and 1 on a first fit,
         without one or with fewer than two validation samples per class);
-        None without the lexical channel.
+        one pair per label for a multi-label ``y`` (a label with fewer than
+        two positive or negative validation samples gets the pair fitted on
+        all labels at once); None without the lexical channel.
+    threshold_ : ndarray of shape (n_labels,) or None
+        Each label's decision threshold (see ``threshold``); 1, which no
+        probability exceeds, for a label absent at fit. None for one label
+        per sample.
     n_features_in_ : int
         Length of the id sequences seen at fit.
 
@@ -291,7 +319,7 @@ class GloveCNNClassifier(KerasClassifier):
         optimizer="adam",
         learning_rate=0.005,
         learning_rate_schedule="cosine",
-        loss="sparse_categorical_crossentropy",
+        loss=None,
         metrics=None,
         epochs=8,
         batch_size=128,
@@ -299,6 +327,7 @@ class GloveCNNClassifier(KerasClassifier):
         early_stopping=True,
         patience=2,
         class_weight=None,
+        threshold=0.5,
         random_state=None,
         verbose=0,
         callbacks=None,
@@ -331,6 +360,7 @@ class GloveCNNClassifier(KerasClassifier):
         self.early_stopping = early_stopping
         self.patience = patience
         self.class_weight = class_weight
+        self.threshold = threshold
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
@@ -347,7 +377,7 @@ class GloveCNNClassifier(KerasClassifier):
         # False and GridSearchCV(cv=5) silently skips stratification.
         tags = BaseEstimator.__sklearn_tags__(self)
         tags.estimator_type = "classifier"
-        tags.classifier_tags = ClassifierTags()
+        tags.classifier_tags = ClassifierTags(multi_label=True)
         tags.target_tags.required = True
         tags.non_deterministic = self.random_state is None
         # X holds ids: categorical codes, never negative.
@@ -376,6 +406,16 @@ class GloveCNNClassifier(KerasClassifier):
         if routed:
             self._user_params = getattr(self, "_user_params", set()) | set(routed)
         return self
+
+    @property
+    def target_encoder(self):
+        if getattr(self, "target_type_", None) == MULTILABEL:
+            return IndicatorEncoder()
+        return super().target_encoder
+
+    @property
+    def _multilabel(self) -> bool:
+        return getattr(self, "target_type_", None) == MULTILABEL
 
     @property
     def feature_encoder(self):
@@ -407,7 +447,7 @@ class GloveCNNClassifier(KerasClassifier):
         continuing = self.warm_start and getattr(self, "initialized_", False)
         classes = getattr(self, "classes_", None)
         with self._glove_resolved():
-            source = self._check_training_input(X, y, kwargs, continuing)
+            source, y = self._check_training_input(X, y, kwargs, continuing)
             try:
                 self._train(super().fit, X, y, sample_weight=sample_weight, **kwargs)
             finally:
@@ -452,7 +492,9 @@ class GloveCNNClassifier(KerasClassifier):
         """
         continuing = getattr(self, "initialized_", False)
         with self._glove_resolved():
-            source = self._check_training_input(X, y, kwargs, continuing)
+            source, y = self._check_training_input(X, y, kwargs, continuing)
+            if is_indicator(y):
+                classes = self._check_label_columns(classes, y)
             self._train(
                 super().partial_fit,
                 X,
@@ -483,6 +525,28 @@ class GloveCNNClassifier(KerasClassifier):
         proba = super().predict_proba(X, **kwargs)
         # scikeras squeezes a single sample down to 1-D.
         return proba.reshape(-1, len(self.classes_))
+
+    def predict(self, X, **kwargs) -> np.ndarray:
+        """Predicted classes, or for a multi-label ``y`` the indicator matrix
+        of the labels whose probability exceeds ``threshold_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, max_len)
+            Id sequences.
+        **kwargs
+            Passed to ``keras.Model.predict``, as in :meth:`predict_proba`.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_labels)
+            Class labels; or 0/1 per label, in the dtype of the ``y`` seen at
+            fit (dense, even where that ``y`` was sparse).
+        """
+        if not getattr(self, "initialized_", False) or not self._multilabel:
+            return super().predict(X, **kwargs)
+        proba = self.predict_proba(X, **kwargs)
+        return (proba > self.threshold_).astype(self.y_dtype_)
 
     @contextmanager
     def _glove_resolved(self):
@@ -529,19 +593,65 @@ class GloveCNNClassifier(KerasClassifier):
         check_keras_args(fit_kwargs, "fit", "fit() argument ")
 
     def _check_training_input(self, X, y, fit_kwargs, continuing: bool):
-        """Check the parameters and, when training goes on from the fitted
-        network, that it can read ``X``; return the id space ``X`` is in."""
+        """Check the parameters, the targets and, when training goes on from
+        the fitted network, that it can read ``X`` and ``y``; return the id
+        space ``X`` is in, and ``y`` (a multi-label one dense)."""
         self._check_params(y, fit_kwargs)
+        y = self._check_target_kind(y, continuing)
         if continuing:
             self._check_embedding_width()
             self._check_same_glove_as_fit()
             self._check_id_source(X)
             self._check_table_covers(X)
         if self.glove is None:  # an embedding learned for whatever ids X holds
-            return id_source(X)
+            return id_source(X), y
         expected = self._vectors.fingerprint
         check_same_source(id_source(X), expected, f"glove={str(self.glove)!r}")
-        return expected
+        return expected, y
+
+    def _check_target_kind(self, y, continuing: bool):
+        """``y``, checked against the parameters and, when training goes on,
+        against the kind of target the network was built for."""
+        multilabel = is_indicator(y)
+        check_target_params(self.get_params(), multilabel)
+        if not multilabel:
+            if continuing and self._multilabel:
+                raise ValueError(
+                    f"the classifier was fitted on a multi-label indicator of "
+                    f"{self.n_classes_} labels, but y has shape {np.asarray(y).shape}; "
+                    "training cannot go on with one label per sample"
+                )
+            return y
+        fitted = self.n_classes_ if continuing and self._multilabel else None
+        if continuing and not self._multilabel:
+            raise ValueError(
+                f"the classifier was fitted on one label per sample, but y is a "
+                f"multi-label indicator of shape {np.asarray(y).shape}; training cannot "
+                "go on with it"
+            )
+        Y = check_indicator(y, fitted)
+        self._labels_present = warn_absent_labels(Y, self._seen_labels(continuing))
+        return Y
+
+    def _seen_labels(self, continuing: bool) -> bool | np.ndarray:
+        """The labels that training went on from: those with a threshold
+        that some probability can exceed."""
+        if not continuing:
+            return False
+        return np.asarray(self.threshold_) < NEVER
+
+    @staticmethod
+    def _check_label_columns(classes, Y):
+        """``partial_fit``'s ``classes`` for a multi-label ``Y``: its column
+        numbers, if given."""
+        if classes is not None and not np.array_equal(
+            np.asarray(classes), np.arange(Y.shape[1])
+        ):
+            raise ValueError(
+                f"classes={classes!r}: the labels of a multi-label y are its "
+                f"column numbers, 0 to {Y.shape[1] - 1}; leave classes None"
+            )
+        return None
 
     def _check_same_glove_as_fit(self) -> None:
         if self.glove is not None:
@@ -605,6 +715,7 @@ class GloveCNNClassifier(KerasClassifier):
             self.architecture,
             meta["n_features_in_"],
             meta["n_classes_"],
+            multilabel=self._multilabel,
             seed=self._new_network_seeds.network,
             **network_arguments(
                 self.get_params(),
@@ -617,14 +728,17 @@ class GloveCNNClassifier(KerasClassifier):
             optimizer.learning_rate = self.learning_rate
         model.compile(
             optimizer=optimizer,
-            loss=compile_kwargs["loss"],
+            loss=resolved_loss(compile_kwargs["loss"], self._multilabel),
             metrics=self._metrics(compile_kwargs),
         )
         return model
 
     def _metrics(self, compile_kwargs):
-        # "accuracy" lets Keras pick the sparse or the one-hot kind by the loss.
-        return ["accuracy"] if self.metrics is None else compile_kwargs["metrics"]
+        if self.metrics is not None:
+            return compile_kwargs["metrics"]
+        # "accuracy" lets Keras pick the sparse or the one-hot kind by the
+        # loss; for sigmoid outputs it would pick the one-hot kind.
+        return ["binary_accuracy" if self._multilabel else "accuracy"]
 
     def _fit_keras_model(
         self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
@@ -649,7 +763,9 @@ class GloveCNNClassifier(KerasClassifier):
             patience=self.patience,
         )
         seeds = vars(self).pop("_new_network_seeds", None) or Seeds.draw(self._seeds)
-        rows, valid_rows = hold_out(y, self.validation_split, seeds.split)
+        rows, valid_rows = hold_out(
+            y, self.validation_split, seeds.split, multilabel=self._multilabel
+        )
         model = trained_heads(self.model_, self._metrics(self._get_compile_kwargs()))
         fit_args.update(
             fit_data(
@@ -686,6 +802,17 @@ class GloveCNNClassifier(KerasClassifier):
                 sample_weight,
                 valid_rows,
                 self.n_classes_,
+                **self._predict_args(),
+            )
+        self.threshold_ = None
+        if self._multilabel:
+            self.threshold_ = fitted_thresholds(
+                self.model_,
+                X,
+                y,
+                valid_rows,
+                self.threshold,
+                vars(self).pop("_labels_present"),
                 **self._predict_args(),
             )
 
@@ -767,6 +894,7 @@ class GloveCNNClassifier(KerasClassifier):
             "ids": self.feature_encoder_.ids_,
             "n_seen_ids": self.feature_encoder_.n_seen_,
             "mix": self.mix_,
+            "threshold": getattr(self, "threshold_", None),
             "id_source": getattr(self, "_id_source", None),
             "history": self.history_,
         }
@@ -785,7 +913,8 @@ class GloveCNNClassifier(KerasClassifier):
         """A fitted classifier from its parameters, network and fitted values.
 
         ``fitted`` holds ``target_type_``, ``y_ndim_``, ``X_shape_``,
-        ``n_features_in_``, ``mix_``, ``history_`` and ``_id_source``, as
+        ``n_features_in_``, ``mix_``, ``threshold_``, ``history_`` and
+        ``_id_source``, as
         :mod:`skglove._persistence` stores them; this is the only code that
         knows which scikeras attributes make a classifier fitted.
         """
@@ -797,7 +926,10 @@ class GloveCNNClassifier(KerasClassifier):
         # As in fit: no classes_ yet, so the encoder learns its categories
         # from labels, here one of each class, and gets the same encoding.
         clf.classes_ = None
-        clf.target_encoder_ = clf.target_encoder.fit(classes.astype(y_dtype))
+        labels = classes.astype(y_dtype)
+        if clf._multilabel:  # an indicator of as many labels
+            labels = np.eye(len(classes), dtype=y_dtype)
+        clf.target_encoder_ = clf.target_encoder.fit(labels)
         vars(clf).update(clf.target_encoder_.get_metadata())
         if not np.array_equal(clf.classes_, classes):
             raise ValueError(f"classes {classes!r} are not sorted and unique")
@@ -814,6 +946,15 @@ class GloveCNNClassifier(KerasClassifier):
                 f"the network maps {model.input_shape} to {model.output_shape}, "
                 f"but the classifier state has {clf.n_features_in_} ids per "
                 f"sequence and {clf.n_classes_} classes"
+            )
+        threshold = vars(clf).get("threshold_")
+        if clf._multilabel != (threshold is not None) or (
+            clf._multilabel and np.shape(threshold) != (clf.n_classes_,)
+        ):
+            raise ValueError(
+                f"the classifier state holds thresholds of shape "
+                f"{np.shape(threshold)} for a {clf.target_type_} target of "
+                f"{clf.n_classes_} classes"
             )
         return clf
 

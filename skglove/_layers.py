@@ -19,6 +19,7 @@ __all__ = [
     "Bags",
     "ChannelMix",
     "SubsetEmbedding",
+    "log_odds",
     "squared_hinge",
 ]
 
@@ -351,26 +352,40 @@ class ChannelMix(keras.layers.Layer):
     geometric mean. The weights ``w`` are frozen, and set after training
     (see ``GloveCNNClassifier``); they start at one.
 
+    With ``multilabel``, each label is its own binary problem: the output is
+    ``sigmoid(sum_i w_i * z_i)`` per label, where a probability's ``z`` is its
+    log-odds (see :func:`log_odds`), and each label has its own weights: ``w``
+    has shape ``(n_inputs, n_labels)``.
+
     Parameters
     ----------
     log_inputs : list of bool
-        For each input, whether it holds probabilities (used by their log)
-        rather than scores.
+        For each input, whether it holds probabilities (used by their log,
+        or log-odds) rather than scores.
+    multilabel : bool, default=False
+        Independent sigmoid outputs rather than a softmax over classes.
     """
 
-    def __init__(self, log_inputs, **kwargs):
+    def __init__(self, log_inputs, multilabel: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.log_inputs = [bool(b) for b in log_inputs]
+        self.multilabel = bool(multilabel)
 
     def build(self, input_shape):
+        shape = (len(self.log_inputs),)
+        if self.multilabel:
+            shape += (input_shape[0][-1],)
         self.mix = self.add_weight(
-            shape=(len(self.log_inputs),),
-            initializer="ones",
-            trainable=False,
-            name="mix",
+            shape=shape, initializer="ones", trainable=False, name="mix"
         )
 
     def call(self, inputs):
+        if self.multilabel:
+            logits = [
+                log_odds(x) if log else x
+                for x, log in zip(inputs, self.log_inputs, strict=True)
+            ]
+            return ops.sigmoid(sum(self.mix[i] * z for i, z in enumerate(logits)))
         logits = [
             ops.log(ops.maximum(x, PROBABILITY_FLOOR)) if log else x
             for x, log in zip(inputs, self.log_inputs, strict=True)
@@ -381,7 +396,20 @@ class ChannelMix(keras.layers.Layer):
         return input_shape[0]
 
     def get_config(self):
-        return {**super().get_config(), "log_inputs": self.log_inputs}
+        return {
+            **super().get_config(),
+            "log_inputs": self.log_inputs,
+            "multilabel": self.multilabel,
+        }
+
+
+def log_odds(p, module=ops):
+    """``log(p) - log(1 - p)``, each probability floored at
+    :data:`PROBABILITY_FLOOR`, with Keras ops or, given ``module=np``, NumPy."""
+    floor = PROBABILITY_FLOOR
+    return module.log(module.maximum(p, floor)) - module.log(
+        module.maximum(1.0 - p, floor)
+    )
 
 
 def squared_hinge(y_true, y_pred):

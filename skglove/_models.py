@@ -160,6 +160,7 @@ def build_blog_cnn(
     pool_size: int = 5,
     dense_units: int = 128,
     dropout: float = 0.0,
+    multilabel: bool = False,
     output_name: str = OUTPUT,
     seed: int = 0,
 ) -> keras.Model:
@@ -190,8 +191,10 @@ def build_blog_cnn(
         Width of the hidden Dense layer (128 in the blog); 0 for none.
     dropout : float
         Dropout rate before each Dense layer.
+    multilabel : bool
+        One sigmoid output per label, rather than a softmax over classes.
     output_name : str
-        Name of the softmax layer.
+        Name of the output layer.
     seed : int
         Seed of the initializers and dropout layers: the same seed builds
         the same network, and no process-global generator is read.
@@ -230,7 +233,7 @@ def build_blog_cnn(
         x = _dense(dense_units, "relu", seeds)(x)
     if dropout:
         x = seeds.dropout(dropout)(x)
-    outputs = _dense(n_classes, "softmax", seeds, name=output_name)(x)
+    outputs = _dense(n_classes, _activation(multilabel), seeds, name=output_name)(x)
     return keras.Model(ids, outputs, name="blog_cnn")
 
 
@@ -248,6 +251,7 @@ def build_kim_cnn(
     dense_units: int = 0,
     dropout: float = 0.5,
     mean_idf: np.ndarray | None = None,
+    multilabel: bool = False,
     output_name: str = OUTPUT,
     seed: int = 0,
 ) -> keras.Model:
@@ -292,8 +296,10 @@ def build_kim_cnn(
     mean_idf : ndarray of shape (n_ids,) or None
         If given, the document's mean word vector, weighted by sublinear
         TF-IDF with these idf values, joins the max-pooled features.
+    multilabel : bool
+        One sigmoid output per label, rather than a softmax over classes.
     output_name : str
-        Name of the softmax layer.
+        Name of the output layer.
     seed : int
         Seed of the initializers and dropout layers: the same seed builds
         the same network, and no process-global generator is read.
@@ -338,8 +344,12 @@ def build_kim_cnn(
         x = seeds.dropout(dropout)(x)
         x = _dense(dense_units, "relu", seeds)(x)
     x = seeds.dropout(dropout)(x)
-    outputs = _dense(n_classes, "softmax", seeds, name=output_name)(x)
+    outputs = _dense(n_classes, _activation(multilabel), seeds, name=output_name)(x)
     return keras.Model(ids, outputs, name=KIM)
+
+
+def _activation(multilabel: bool) -> str:
+    return "sigmoid" if multilabel else "softmax"
 
 
 def _conv(filters: int, width: int, seeds: _Seeds) -> layers.Conv1D:
@@ -363,7 +373,12 @@ def _bag_tfidf(idf: np.ndarray, norm: str, seq_len, name: str) -> BagTfidf:
 
 
 def _with_lexical_channel(
-    network: keras.Model, *, n_words: int, idf: np.ndarray, seq_len=None
+    network: keras.Model,
+    *,
+    n_words: int,
+    idf: np.ndarray,
+    seq_len=None,
+    multilabel: bool = False,
 ) -> keras.Model:
     """``network`` beside a trainable class score per word, TF-IDF pooled.
 
@@ -385,7 +400,8 @@ def _with_lexical_channel(
     lexical = _bag_tfidf(idf, "l2", seq_len, LEXICAL_HEAD)(
         [scores, pair_words, doc_of_pair, count, ids]
     )
-    outputs = ChannelMix([False, True], name=OUTPUT)([lexical, network.output])
+    mix = ChannelMix([False, True], multilabel=multilabel, name=OUTPUT)
+    outputs = mix([lexical, network.output])
     return keras.Model(ids, outputs, name=f"{network.name}_lexical")
 
 
@@ -405,16 +421,21 @@ def build_network(
     n_classes: int,
     *,
     lexical: dict | None = None,
+    multilabel: bool = False,
     **params,
 ) -> keras.Model:
     """Build the named architecture; see :data:`ARCHITECTURES`.
 
     ``lexical``, if given, holds ``n_words`` and ``idf`` for a lexical channel
-    beside the network (see :func:`_with_lexical_channel`).
+    beside the network (see :func:`_with_lexical_channel`). ``multilabel``
+    gives one sigmoid output per label (``n_classes`` labels).
     """
+    build = ARCHITECTURES[architecture]
     if lexical is None:
-        return ARCHITECTURES[architecture](seq_len, n_classes, **params)
-    network = ARCHITECTURES[architecture](
-        seq_len, n_classes, output_name=GLOVE_HEAD, **params
+        return build(seq_len, n_classes, multilabel=multilabel, **params)
+    network = build(
+        seq_len, n_classes, multilabel=multilabel, output_name=GLOVE_HEAD, **params
     )
-    return _with_lexical_channel(network, seq_len=seq_len, **lexical)
+    return _with_lexical_channel(
+        network, seq_len=seq_len, multilabel=multilabel, **lexical
+    )

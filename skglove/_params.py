@@ -36,7 +36,7 @@ PARAMETER_CONSTRAINTS: dict = {
     "train_missing": ["boolean"],
     "trainable_dim": [Interval(Integral, 0, None, closed="left")],
     "optimizer": [str, type, keras.optimizers.Optimizer],
-    "loss": [str, type, callable],
+    "loss": [str, type, callable, None],
     "metrics": [list, None],
     "callbacks": [list, dict, keras.callbacks.Callback, type, None],
     "learning_rate": [Interval(Real, 0, None, closed="neither"), None],
@@ -47,6 +47,7 @@ PARAMETER_CONSTRAINTS: dict = {
     "early_stopping": ["boolean"],
     "patience": [Interval(Integral, 0, None, closed="left")],
     "class_weight": [dict, StrOptions({"balanced"}), None],
+    "threshold": [Interval(Real, 0, 1, closed="both"), StrOptions({"tuned"})],
     "random_state": ["random_state"],
     "verbose": ["verbose"],
     "shuffle": ["boolean"],
@@ -158,6 +159,47 @@ def check_combinations(params: dict, glove_dim: int | None, owner: str) -> None:
             f"learned from scratch (glove=None); the GloVe source has dimension "
             f"{glove_dim}. Leave embedding_dim None"
         )
+
+
+def check_target_params(params: dict, multilabel: bool) -> None:
+    """Refuse parameters that do not fit the kind of target: one label per
+    sample, or a multi-label indicator (``multilabel``)."""
+    if multilabel and params["class_weight"] is not None:
+        raise ValueError(
+            "class_weight weighs each sample by its class, but a multi-label "
+            "sample may have several labels or none; leave class_weight None "
+            "and give fit a sample_weight instead"
+        )
+    loss = params["loss"]
+    name = loss if isinstance(loss, str) else getattr(loss, "__name__", None)
+    name = name or type(loss).__name__
+    if multilabel and "categorical" in name.lower():
+        raise ValueError(
+            f"loss={loss!r} treats the labels of a sample as exclusive classes; "
+            "a multi-label y needs a loss per label, such as "
+            "'binary_crossentropy' (loss=None picks it)"
+        )
+    threshold = params["threshold"]
+    if not multilabel and threshold != 0.5:
+        raise ValueError(
+            f"threshold={threshold!r} applies to multi-label targets (a 2-D "
+            "indicator y); with one label per sample the most probable class "
+            "is predicted: leave threshold at 0.5"
+        )
+    if threshold == "tuned" and not params["validation_split"]:
+        raise ValueError(
+            "threshold='tuned' fits each label's threshold on the validation "
+            "split: set validation_split to a fraction such as 0.1"
+        )
+
+
+def resolved_loss(loss, multilabel: bool):
+    """The Keras loss of ``loss=None``: by the kind of target."""
+    if loss is not None:
+        return loss
+    name = "binary_crossentropy" if multilabel else "sparse_categorical_crossentropy"
+    # The function, as scikeras resolves a name: saved as Keras' own object.
+    return keras.losses.get(name)
 
 
 def architecture_param(params: dict, name: str):
@@ -304,6 +346,11 @@ def _check_routed_values(params: dict) -> None:
         if not routed.get(kind):
             continue
         target = params[kind]
+        if target is None:
+            raise ValueError(
+                f"{kind}__* route arguments to a {kind} class, but {kind}=None; "
+                "give the class, such as keras.losses.BinaryCrossentropy"
+            )
         resolved = module.get(target) if isinstance(target, str) else target
         if inspect.isfunction(resolved):
             raise ValueError(

@@ -82,7 +82,8 @@ def classifier_state(clf) -> dict:
         "n_features_in": int(fitted["n_features_in"]),
         "ids": fitted["ids"].tolist(),
         "n_seen_ids": int(fitted["n_seen_ids"]),
-        "mix": None if fitted["mix"] is None else [float(w) for w in fitted["mix"]],
+        "mix": _floats(fitted["mix"]),
+        "threshold": _floats(fitted["threshold"]),
         "id_source": fitted["id_source"],
         "history": {
             key: [float(v) for v in values] for key, values in fitted["history"].items()
@@ -105,6 +106,8 @@ def classifier_from_state(cls, params: dict, state: dict, load_network, where: s
     if not 0 <= n_seen <= len(ids):
         raise ValueError(f"{where}: n_seen_ids must be between 0 and {len(ids)}")
     mix = _optional(state, "mix", (list, type(None)), where, None)
+    # Archives of single-label classifiers before multi-label hold none.
+    threshold = _optional(state, "threshold", (list, type(None)), where, None)
     history = field(state, "history", dict, where)
     try:
         fitted = {
@@ -115,6 +118,9 @@ def classifier_from_state(cls, params: dict, state: dict, load_network, where: s
             ),
             "n_features_in_": field(state, "n_features_in", int, where),
             "mix_": None if mix is None else np.asarray(mix, dtype=np.float32),
+            "threshold_": None
+            if threshold is None
+            else np.asarray(threshold, dtype=np.float64),
             "history_": defaultdict(
                 list, {str(k): [float(v) for v in vals] for k, vals in history.items()}
             ),
@@ -131,6 +137,11 @@ def classifier_from_state(cls, params: dict, state: dict, load_network, where: s
         table=IdTable().restore(ids, n_seen),
         **fitted,
     )
+
+
+def _floats(values):
+    """An array as nested lists of floats, for JSON; None stays None."""
+    return None if values is None else np.asarray(values, dtype=np.float64).tolist()
 
 
 def _optional(state: dict, key: str, kinds, where: str, default):

@@ -1,6 +1,6 @@
 """Training and prediction around the Keras model, without scikeras: seeds,
 the held-out split, the callbacks, the datasets, the trained heads, the
-channel mix and the log line of a fit.
+channel mix, the multi-label thresholds and the log line of a fit.
 
 Nothing here touches a process-global generator: every seed is drawn from
 the estimator's own ``random_state`` and handed to the code that uses it.
@@ -17,8 +17,9 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
 from ._batching import predict_in_batches, training_dataset
-from ._layers import PROBABILITY_FLOOR, squared_hinge
+from ._layers import PROBABILITY_FLOOR, log_odds, squared_hinge
 from ._models import GLOVE_HEAD, LEXICAL_HEAD, OUTPUT
+from ._multilabel import NEVER, label_thresholds, tuned_thresholds
 from ._sequences import as_sequences
 
 _log = logging.getLogger(__name__)
@@ -60,13 +61,16 @@ def class_codes(y: np.ndarray) -> np.ndarray:
     return codes.astype(np.int64)
 
 
-def hold_out(y, fraction: float, seed: int):
+def hold_out(y, fraction: float, seed: int, *, multilabel: bool = False):
     """Row numbers of the training and of the validation samples, split
     stratified by class where possible; the validation rows are None when
-    ``fraction`` is 0."""
+    ``fraction`` is 0. Multi-label samples have no single class to stratify
+    by, and are split at random."""
     rows = np.arange(len(y))
     if not fraction:
         return rows, None
+    if multilabel:
+        return tuple(train_test_split(rows, test_size=fraction, random_state=seed))
     labels = class_codes(y)
     _, counts = np.unique(labels, return_counts=True)
     # Stratify only if every class fits on both sides; on small data
@@ -302,17 +306,100 @@ def fit_mix(logits, labels, sample_weight=None, alpha: float = 1e-3) -> np.ndarr
     return result.x.astype(np.float32)
 
 
+def fit_label_mix(
+    logits, Y, sample_weight=None, alpha: float = 1e-3, min_count: int = 2
+) -> np.ndarray:
+    """Non-negative weights ``w`` of each head's logits for each label, such
+    that ``sigmoid(sum_i w[i, l] * logits_i[:, l])`` has the lowest binary
+    log-loss on label ``l``, plus ``alpha / 2 * |w[:, l]|^2``.
+
+    A label with fewer than ``min_count`` positive or negative samples here
+    is too rare to weigh alone; it gets the weights fitted on all labels at
+    once. Each objective is convex, and the labels' are independent, so one
+    L-BFGS-B run finds them all.
+
+    Parameters
+    ----------
+    logits : list of ndarrays of shape (n_samples, n_labels)
+        Each head's label logits on held-out samples.
+    Y : ndarray of shape (n_samples, n_labels)
+        Their indicator matrix.
+    sample_weight : ndarray of shape (n_samples,) or None
+        Weights of the held-out samples in the log-loss.
+    alpha : float, default=1e-3
+        Strength of the L2 penalty on each label's weights.
+    min_count : int, default=2
+        The fewest positive and negative samples for a label's own weights.
+
+    Returns
+    -------
+    ndarray of shape (n_heads, n_labels)
+    """
+    logits = np.stack([np.asarray(z, dtype=np.float64) for z in logits])
+    Y = np.asarray(Y, dtype=np.float64)
+    n_heads, _, n_labels = logits.shape
+    weights = np.ones(len(Y)) if sample_weight is None else sample_weight
+    weights = np.asarray(weights, dtype=np.float64) / np.sum(weights)
+
+    def label_losses(w):
+        z = np.einsum("hl,hnl->nl", w, logits)
+        # log(1 + e^z) - y z, and its derivative sigmoid(z) - y.
+        loss = weights @ (np.logaddexp(0.0, z) - Y * z)
+        residual = weights[:, None] * (0.5 * (1 + np.tanh(z / 2)) - Y)
+        return loss, np.einsum("hnl,nl->hl", logits, residual)
+
+    def shared(w):
+        loss, gradient = label_losses(np.repeat(w[:, None], n_labels, axis=1))
+        return loss.mean() + alpha / 2 * w @ w, gradient.mean(axis=1) + alpha * w
+
+    def per_label(flat):
+        w = flat.reshape(n_heads, n_labels)
+        loss, gradient = label_losses(w)
+        return loss.sum() + alpha / 2 * np.sum(w * w), (gradient + alpha * w).ravel()
+
+    bounds = [(0, None)] * n_heads
+    common = minimize(shared, np.ones(n_heads), jac=True, bounds=bounds).x
+    mix = np.repeat(common[:, None], n_labels, axis=1)
+    positives = (Y > 0).sum(axis=0)
+    own = (positives >= min_count) & (len(Y) - positives >= min_count)
+    if own.any():
+        fitted = minimize(
+            per_label,
+            mix.ravel(),
+            jac=True,
+            method="L-BFGS-B",
+            bounds=bounds * n_labels,
+        ).x.reshape(n_heads, n_labels)
+        mix[:, own] = fitted[:, own]
+    return mix.astype(np.float32)
+
+
 def head_losses(model: keras.Model, loss) -> list:
     """The loss of each head of :func:`heads`: the lexical scores are a
     LinearSVC's, trained with its squared hinge; the network uses ``loss``."""
     return [squared_hinge if name == LEXICAL_HEAD else loss for name in heads(model)]
 
 
+def is_multilabel(model: keras.Model) -> bool:
+    """Whether the network's outputs are one sigmoid per label."""
+    output = model.get_layer(OUTPUT)
+    if hasattr(output, "multilabel"):  # a ChannelMix
+        return output.multilabel
+    return output.activation is keras.activations.sigmoid
+
+
 def head_logits(model: keras.Model, outputs) -> list[np.ndarray]:
-    """Each head's output of :func:`training_model` as class logits: the
-    lexical scores as they are, the network's probabilities by their log."""
+    """Each head's output of :func:`training_model` as logits, as
+    :class:`skglove._layers.ChannelMix` reads them: the lexical scores as
+    they are, the network's probabilities by their log (softmax) or their
+    log-odds (sigmoid, one per label)."""
+    multilabel = is_multilabel(model)
     return [
-        out if name == LEXICAL_HEAD else np.log(np.maximum(out, PROBABILITY_FLOOR))
+        out
+        if name == LEXICAL_HEAD
+        else log_odds(out.astype(np.float64), np)
+        if multilabel
+        else np.log(np.maximum(out, PROBABILITY_FLOOR))
         for name, out in zip(heads(model), outputs, strict=True)
     ]
 
@@ -391,7 +478,11 @@ def fitted_mix(
         return model.get_layer(OUTPUT).mix.numpy()
     outputs = predict(training_model(model), X.take(rows), **predict_args)
     weights = None if sample_weight is None else sample_weight[rows]
-    mix = fit_mix(head_logits(model, outputs), class_codes(y[rows]), weights)
+    logits = head_logits(model, outputs)
+    if is_multilabel(model):
+        mix = fit_label_mix(logits, y[rows], weights)
+    else:
+        mix = fit_mix(logits, class_codes(y[rows]), weights)
     set_mix(model, mix)
     return mix
 
@@ -436,3 +527,19 @@ def log_fit(
         seconds,
         last,
     )
+
+
+def fitted_thresholds(
+    model: keras.Model, X, y, rows, threshold, present, **predict_args
+) -> np.ndarray:
+    """Each label's decision threshold, ``(n_labels,)``.
+
+    ``threshold="tuned"`` picks each label's threshold with the best F1 on
+    the samples ``rows``, the validation split (labels without a positive
+    there keep 0.5); a float is every label's. A label absent at fit
+    (``present`` False) gets a threshold that no probability exceeds.
+    """
+    if threshold != "tuned":
+        return label_thresholds(threshold, present)
+    proba = predict(model, X.take(rows), **predict_args)
+    return np.where(present, tuned_thresholds(proba, y[rows]), NEVER)

@@ -11,6 +11,7 @@ import numpy as np
 from scipy.sparse import issparse
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
+from ._multilabel import check_indicator, is_indicator
 from ._sequences import IdSequences
 
 
@@ -127,20 +128,20 @@ def check_labels(y: np.ndarray) -> None:
 
 
 def check_targets(y, X=None):
-    """Refuse missing labels, several labels per sample, and labels of another
-    length than ``X``; return ``y``, a column vector made 1-D with
-    scikit-learn's warning."""
+    """Refuse missing labels, malformed indicator matrices, and labels of
+    another length than ``X``; return ``y``: a column vector made 1-D with
+    scikit-learn's warning, a multi-label indicator (sparse or 2-D with
+    several columns) as a dense array."""
+    if is_indicator(y):
+        y = check_indicator(y)
     labels = np.asarray(y)
     check_labels(labels)
     if labels.shape[1:] == (1,):
         y = column_or_1d(y, warn=True)
-    elif labels.ndim > 1:
-        # scikeras would pass these on, and Keras fail on the output's rank.
+    elif labels.ndim > 2:
         raise ValueError(
-            f"y has shape {labels.shape}: one label per sample is supported, "
-            "not multi-label or multi-output targets; wrap the pipeline in "
-            "sklearn.multiclass.OneVsRestClassifier (multi-label) or "
-            "sklearn.multioutput.MultiOutputClassifier"
+            f"y has shape {labels.shape}: a label per sample (1-D) or a "
+            "multi-label indicator matrix (2-D) is supported"
         )
     if X is not None:
         check_consistent_length(X, y)

@@ -1,0 +1,189 @@
+"""Multi-label targets: the indicator check, the label-absence warning, the
+per-label decision thresholds and the target encoder.
+
+A multi-label ``y`` is scikit-learn's binary indicator matrix, ``(n_samples,
+n_labels)``, one column per label (what ``MultiLabelBinarizer`` gives), dense
+or sparse. The network has one sigmoid output per label, and a label is
+predicted where its probability exceeds its threshold.
+"""
+
+import warnings
+
+import numpy as np
+from scipy.sparse import issparse
+
+__all__ = [
+    "MULTILABEL",
+    "IndicatorEncoder",
+    "check_indicator",
+    "is_indicator",
+    "label_thresholds",
+    "tuned_thresholds",
+    "warn_absent_labels",
+]
+
+#: scikit-learn's name for the target type (``type_of_target``).
+MULTILABEL = "multilabel-indicator"
+#: The threshold of a label never seen at fit: no probability exceeds it.
+NEVER = 1.0
+
+
+def is_indicator(y) -> bool:
+    """Whether ``y`` is meant as an indicator matrix: sparse, or 2-D with
+    more than one column. A column vector ``(n, 1)`` is one label per
+    sample, as scikit-learn reads it."""
+    if issparse(y):
+        return True
+    shape = np.asarray(y).shape
+    return len(shape) == 2 and shape[1] > 1
+
+
+def check_indicator(y, n_labels: int | None = None) -> np.ndarray:
+    """``y`` as a dense indicator matrix, or a ``ValueError`` naming what is
+    wrong with it.
+
+    Parameters
+    ----------
+    y : array-like or sparse matrix of shape (n_samples, n_labels)
+        The targets, 0 or 1 (or False or True) for each label.
+    n_labels : int or None
+        The number of labels the classifier was fitted on, when training goes
+        on (``partial_fit``, ``warm_start``); None for a new fit.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_labels)
+        The same values and dtype, dense.
+    """
+    Y = y.toarray() if issparse(y) else np.asarray(y)
+    if Y.ndim != 2:
+        raise ValueError(f"a multi-label y must be 2-D, got shape {Y.shape}")
+    if Y.shape[1] < 2:
+        raise ValueError(
+            f"a multi-label y needs at least two label columns, got shape "
+            f"{Y.shape}; a single label is a binary target: pass it as a 1-D y"
+        )
+    if Y.dtype.kind not in "biuf":
+        raise ValueError(
+            f"y has shape {Y.shape} and dtype {Y.dtype}: a 2-D y must be a "
+            "binary indicator matrix, 0 or 1 per label (use "
+            "sklearn.preprocessing.MultiLabelBinarizer on lists of labels; for "
+            "several labels of several classes each, wrap the pipeline in "
+            "sklearn.multioutput.MultiOutputClassifier)"
+        )
+    values = np.unique(Y)
+    if not np.isin(values, (0, 1)).all():
+        shown = ", ".join(map(str, values[:5].tolist()))
+        raise ValueError(
+            f"a 2-D y must be a binary indicator matrix of 0 and 1, got the "
+            f"values {shown}{', ...' if len(values) > 5 else ''}; multi-output "
+            "targets with several classes per column need "
+            "sklearn.multioutput.MultiOutputClassifier"
+        )
+    if n_labels is not None and Y.shape[1] != n_labels:
+        raise ValueError(
+            f"y has {Y.shape[1]} label columns, but the classifier was fitted "
+            f"on {n_labels}; the label set cannot change between fits that go "
+            "on training (partial_fit, warm_start)"
+        )
+    return Y
+
+
+def warn_absent_labels(Y: np.ndarray, seen=False) -> np.ndarray:
+    """The mask of the labels present in ``Y`` or already ``seen`` (a mask,
+    when training goes on). Warn about the others, which are then never
+    predicted; refuse if there are none."""
+    present = Y.any(axis=0) | seen
+    if not present.any():
+        raise ValueError(
+            f"y holds no label at all: every one of its {Y.shape[1]} columns is "
+            "0, so there is nothing to learn"
+        )
+    if not present.all():
+        absent = np.flatnonzero(~present).tolist()
+        warnings.warn(
+            f"label column(s) {absent} never occur in y: the classifier cannot "
+            "learn them, and will never predict them",
+            UserWarning,
+            stacklevel=5,
+        )
+    return present
+
+
+def label_thresholds(threshold: float, present: np.ndarray) -> np.ndarray:
+    """``threshold`` for each label present at fit; :data:`NEVER` for the
+    others."""
+    return np.where(present, float(threshold), NEVER)
+
+
+def tuned_thresholds(proba: np.ndarray, Y: np.ndarray, default: float = 0.5):
+    """Each label's threshold with the best F1 on ``(proba, Y)``.
+
+    A label is predicted where ``proba > threshold``. For each label, every
+    cut between two consecutive distinct probabilities (and below the
+    lowest) is tried; the threshold is the midpoint of the best cut, so it
+    does not sit on a probability it was fitted on. Ties in F1 go to the
+    higher threshold, which predicts fewer labels. A label without a
+    positive sample here keeps ``default``.
+
+    Parameters
+    ----------
+    proba : ndarray of shape (n_samples, n_labels)
+        Probabilities, on samples the network was not trained on.
+    Y : ndarray of shape (n_samples, n_labels)
+        Their indicator matrix.
+    default : float, default=0.5
+        The threshold of a label with no positive sample.
+
+    Returns
+    -------
+    ndarray of shape (n_labels,)
+    """
+    proba = np.asarray(proba, dtype=np.float64)
+    Y = np.asarray(Y).astype(bool)
+    thresholds = np.full(proba.shape[1], float(default))
+    for label in range(proba.shape[1]):
+        n_positive = int(Y[:, label].sum())
+        if not n_positive:
+            continue
+        order = np.argsort(-proba[:, label], kind="stable")
+        scores = proba[order, label]
+        true_positives = np.cumsum(Y[order, label])
+        # A cut after position k predicts the k + 1 highest; only cuts
+        # between distinct scores can be a threshold.
+        cut = np.flatnonzero(np.append(scores[1:] < scores[:-1], True))
+        f1 = 2 * true_positives[cut] / (cut + 1 + n_positive)
+        best = cut[len(f1) - 1 - np.argmax(f1[::-1])]
+        below = scores[best + 1] if best + 1 < len(scores) else 0.0
+        thresholds[label] = (scores[best] + below) / 2
+    return thresholds
+
+
+class IndicatorEncoder:
+    """The target encoder of a multi-label classifier, for scikeras.
+
+    Keras trains on the indicator matrix itself, as floats. Unlike scikeras'
+    own encoder, it never reads an indicator with one label per row as
+    one-hot classes: an indicator is multi-label, as in ``MLPClassifier``.
+    """
+
+    def fit(self, y) -> "IndicatorEncoder":
+        self.n_labels_ = np.shape(y)[1]
+        return self
+
+    def transform(self, y) -> np.ndarray:
+        return np.asarray(y, dtype=np.float32)
+
+    def inverse_transform(self, proba, return_proba: bool = False) -> np.ndarray:
+        # The classifier thresholds the probabilities itself.
+        return np.asarray(proba).reshape(-1, self.n_labels_)
+
+    def get_metadata(self) -> dict:
+        """The attributes scikeras sets on the classifier, as
+        ``MLPClassifier`` names the labels: their column numbers."""
+        return {
+            "classes_": np.arange(self.n_labels_),
+            "n_classes_": self.n_labels_,
+            "n_outputs_": 1,
+            "n_outputs_expected_": 1,
+        }
