@@ -626,8 +626,8 @@ class GloveCNNClassifier(KerasClassifier):
         if continuing and not self._multilabel:
             raise ValueError(
                 f"the classifier was fitted on one label per sample, but y is a "
-                f"multi-label indicator of shape {np.asarray(y).shape}; training cannot "
-                "go on with it"
+                f"multi-label indicator of shape {np.asarray(y).shape}; training "
+                "cannot go on with it"
             )
         Y = check_indicator(y, fitted)
         self._labels_present = warn_absent_labels(Y, self._seen_labels(continuing))

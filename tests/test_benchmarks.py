@@ -423,3 +423,168 @@ def test_profile_fit_smoke(benchmarks_on_path, synthetic_archive, tiny_glove, ca
     assert all(ms > 0 for ms in result["step_ms"].values())
     printed = capsys.readouterr().out
     assert "epochs: " in printed and "train_on_batch:" in printed
+
+
+@pytest.fixture
+def bench_goemotions(benchmarks_on_path):
+    """The GoEmotions benchmark's module, imported afresh."""
+    sys.modules.pop("bench_goemotions", None)
+    import bench_goemotions
+
+    yield bench_goemotions
+    sys.modules.pop("bench_goemotions", None)
+
+
+def _f1(on, truth):
+    tp = np.sum(on & truth)
+    return 2 * tp / (on.sum() + truth.sum()) if on.sum() + truth.sum() else 0.0
+
+
+def test_goemotions_tune_thresholds_by_hand(bench_goemotions):
+    scores = np.array(
+        [
+            # separable, tied scores, an F1 tie, no positive, all equal x 2
+            [0.9, 0.9, 0.9, 0.9, 0.3, 0.3],
+            [0.8, 0.7, 0.6, 0.8, 0.3, 0.3],
+            [0.3, 0.7, 0.4, 0.3, 0.3, 0.3],
+            [0.1, 0.2, 0.1, 0.1, 0.3, 0.3],
+        ]
+    )
+    Y = np.array(
+        [
+            [1, 1, 1, 0, 1, 0],
+            [1, 1, 0, 0, 0, 0],
+            [0, 0, 0, 0, 1, 0],
+            [0, 0, 1, 0, 0, 0],
+        ]
+    )
+    t = bench_goemotions.tune_thresholds(scores, Y, default=0.5)
+    assert t.shape == (6,) and t.dtype == np.float64
+    # Label 0: the midpoint between 0.8 and 0.3 separates the classes.
+    assert t[0] == pytest.approx(0.55)
+    # Label 1: no cut between the two 0.7s (one on, one off); the best is
+    # all three above 0.2 on, F1 4/5, over 0.9 alone (2/3) or all (2/3).
+    assert t[1] == pytest.approx(0.45)
+    # Label 2: 0.9 alone and all four both reach F1 2/3; the higher wins.
+    assert t[2] == pytest.approx(0.75)
+    # Label 3: no positive keeps the default.
+    assert t[3] == 0.5
+    # Label 4: every score equal, with positives: all on (F1 2/3, not 0).
+    assert t[4] < 0.3 and (scores[:, 4] > t[4]).all()
+    # Label 5: every score equal, without positives: the default.
+    assert t[5] == 0.5
+    assert bench_goemotions.tune_thresholds(scores, Y, default=0.0)[3] == 0.0
+    on = bench_goemotions.apply_thresholds(scores, t)
+    assert on.tolist() == [
+        [1, 1, 1, 1, 1, 0],
+        [1, 1, 0, 1, 1, 0],
+        [0, 1, 0, 0, 1, 0],
+        [0, 0, 0, 0, 1, 0],
+    ]
+    with pytest.raises(ValueError, match="same shape"):
+        bench_goemotions.tune_thresholds(scores, Y[:, :3])
+
+
+def test_goemotions_tune_thresholds_matches_brute_force(bench_goemotions):
+    rng = np.random.default_rng(0)
+    # Few distinct scores: many ties. Decision values, negative ones too.
+    scores = rng.integers(-4, 5, size=(60, 12)) / 2
+    Y = (rng.random((60, 12)) < 0.2).astype(np.int8)
+    Y[:, 0] = 0
+    t = bench_goemotions.tune_thresholds(scores, Y, default=0.0)
+    assert t[0] == 0.0
+    for label in range(1, 12):
+        s, truth = scores[:, label], Y[:, label] == 1
+        values = np.unique(s)
+        candidates = [values[0] - 1, *((values[:-1] + values[1:]) / 2)]
+        best = max(_f1(s > c, truth) for c in candidates)
+        assert _f1(s > t[label], truth) == pytest.approx(best)
+        # The highest of the best thresholds: the same rows on.
+        highest = max(c for c in candidates if _f1(s > c, truth) == best)
+        assert ((s > t[label]) == (s > highest)).all()
+
+
+def test_goemotions_f1_scores(bench_goemotions):
+    Y_true = np.array([[1, 0, 0], [1, 1, 0]])
+    Y_pred = np.array([[1, 0, 0], [0, 1, 0]])
+    macro, micro = bench_goemotions.f1_scores(Y_true, Y_pred)
+    # Label 0: F1 2/3; label 1: 1; label 2: no positive, none predicted, 0.
+    assert macro == pytest.approx((2 / 3 + 1 + 0) / 3)
+    assert micro == pytest.approx(2 * 2 / (2 + 3))
+
+
+def _write_goemotions(path: Path, train: str) -> Path:
+    path.mkdir()
+    (path / "labels.txt").write_text("joy\nanger\nneutral", encoding="utf-8")
+    (path / "train.tsv").write_text(train, encoding="utf-8")
+    for split in ("dev", "test"):
+        (path / f"{split}.tsv").write_text("so happy\t0\tc9\n", encoding="utf-8")
+    return path
+
+
+def test_goemotions_loader(bench_goemotions, tmp_path):
+    data_dir = _write_goemotions(
+        tmp_path / "goemotions",
+        'He said "great"\t0,2\ta1\nugh, what\t1\ta2\n"quoted\t2,1,0\ta3\n',
+    )
+    data = bench_goemotions.load_goemotions(bench_goemotions.find_data(data_dir))
+    assert data["names"] == ["joy", "anger", "neutral"]
+    train = data["train"]
+    # Quotes are text, not CSV quoting; a comma inside the text stays.
+    assert train["texts"] == ['He said "great"', "ugh, what", '"quoted']
+    assert train["labels"] == [[0, 2], [1], [2, 1, 0]]
+    assert train["Y"].tolist() == [[1, 0, 1], [0, 1, 0], [1, 1, 1]]
+    assert data["test"]["Y"].tolist() == [[1, 0, 0]]
+    first = bench_goemotions.load_goemotions(data_dir, limit=2)["train"]
+    assert first["texts"] == train["texts"][:2] and first["Y"].shape == (2, 3)
+
+
+def test_goemotions_loader_refuses_malformed_rows(bench_goemotions, tmp_path):
+    bad = _write_goemotions(tmp_path / "bad", "fine\t0\ta1\ntab\tin text\t1\ta2\n")
+    with pytest.raises(ValueError, match=r"train\.tsv, line 2: expected 3"):
+        bench_goemotions.load_goemotions(bad)
+    short = _write_goemotions(tmp_path / "short", "fine\t0\ta1\nno labels\n")
+    with pytest.raises(ValueError, match=r"line 2: expected 3 .* got 1"):
+        bench_goemotions.load_goemotions(short)
+    unknown = _write_goemotions(tmp_path / "unknown", "fine\t0,3\ta1\n")
+    with pytest.raises(ValueError, match=r"line 1: labels '0,3' .* ids in 0\.\.2"):
+        bench_goemotions.load_goemotions(unknown)
+    with pytest.raises(SystemExit, match="--data DIR"):
+        bench_goemotions.find_data(tmp_path / "absent")
+
+
+def test_goemotions_verdicts(bench_goemotions):
+    def row(system, macro, fit, seed=0):
+        return {
+            "system": system,
+            "seed": seed,
+            "macro_f1": macro,
+            "micro_f1": 0.5,
+            "fit_s": fit,
+            "peak_rss_mb": 100,
+        }
+
+    records = [
+        row("tfidf, dev-tuned", 0.456, 8, seed=None),
+        *(
+            row(name, macro, fit, seed)
+            for seed in (0, 1)
+            for name, macro, fit in (
+                ("skglove, threshold 0.5", 0.40, 20 + seed * 10),
+                ('skglove, threshold="tuned"', 0.49, 20 + seed * 10),
+                ("skglove, dev-tuned", 0.45, 20 + seed * 10),
+                ("skglove multiclass (first label)", 0.30, 10),
+            )
+        ),
+    ]
+    assert bench_goemotions.fit_ratios(records) == [2.0, 3.0]
+    lines = bench_goemotions.verdicts(records)
+    assert "tfidf, dev-tuned: macro-F1 0.456" in lines[0]
+    assert 'skglove, threshold="tuned": macro-F1 0.490, target >= 0.48: PASS' in lines
+    assert "skglove, dev-tuned: macro-F1 0.450, target >= 0.48: FAIL" in lines
+    assert (
+        "skglove, dev-tuned: macro-F1 0.450 vs tfidf, dev-tuned 0.456 in the "
+        "same run: FAIL"
+    ) in lines
+    assert lines[-1].endswith("(per seed: 2.00, 3.00), target <= 3x: PASS")
+    assert len(bench_goemotions.summarize(records)) == 5
