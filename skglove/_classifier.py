@@ -27,6 +27,7 @@ from ._multilabel import (
     NEVER,
     IndicatorEncoder,
     check_indicator,
+    check_label_names,
     is_indicator,
     warn_absent_labels,
 )
@@ -207,6 +208,11 @@ class GloveCNNClassifier(KerasClassifier):
         exceeds its threshold. ``"tuned"`` fits each label's threshold for
         the best F1 on the validation split (a label without a positive
         sample there keeps 0.5). Fitted as ``threshold_``.
+    label_names : list of str or None, default=None
+        Multi-label ``y`` only: a name for each label column, in order (such
+        as ``MultiLabelBinarizer().classes_``), which :func:`skglove.explain`
+        and the command line show and take. ``classes_`` stays the column
+        numbers.
     random_state : int, RandomState instance or None, default=None
         Where the seeds of the weight initializers, the dropout layers, the
         shuffling and the validation split come from, as in scikit-learn:
@@ -328,6 +334,7 @@ class GloveCNNClassifier(KerasClassifier):
         patience=2,
         class_weight=None,
         threshold=0.5,
+        label_names=None,
         random_state=None,
         verbose=0,
         callbacks=None,
@@ -361,6 +368,7 @@ class GloveCNNClassifier(KerasClassifier):
         self.patience = patience
         self.class_weight = class_weight
         self.threshold = threshold
+        self.label_names = label_names
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
@@ -630,6 +638,7 @@ class GloveCNNClassifier(KerasClassifier):
                 "cannot go on with it"
             )
         Y = check_indicator(y, fitted)
+        check_label_names(self.label_names, Y.shape[1])
         self._labels_present = warn_absent_labels(Y, self._seen_labels(continuing))
         return Y
 

@@ -16,6 +16,7 @@ __all__ = [
     "MULTILABEL",
     "IndicatorEncoder",
     "check_indicator",
+    "check_label_names",
     "is_indicator",
     "label_thresholds",
     "tuned_thresholds",
@@ -87,6 +88,22 @@ def check_indicator(y, n_labels: int | None = None) -> np.ndarray:
             "on training (partial_fit, warm_start)"
         )
     return Y
+
+
+def check_label_names(names, n_labels: int) -> None:
+    """Refuse ``label_names`` that do not name ``n_labels`` columns, each
+    once, with a string (None: unnamed)."""
+    if names is None:
+        return
+    names = list(names)
+    if len(names) != n_labels:
+        raise ValueError(
+            f"label_names has {len(names)} names, but y has {n_labels} label columns"
+        )
+    if not all(isinstance(name, str) for name in names):
+        raise TypeError(f"label_names must be strings, got {names!r:.80}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"label_names repeats a name: {names!r:.80}")
 
 
 def warn_absent_labels(Y: np.ndarray, seen=False) -> np.ndarray:

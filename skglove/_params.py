@@ -48,6 +48,7 @@ PARAMETER_CONSTRAINTS: dict = {
     "patience": [Interval(Integral, 0, None, closed="left")],
     "class_weight": [dict, StrOptions({"balanced"}), None],
     "threshold": [Interval(Real, 0, 1, closed="both"), StrOptions({"tuned"})],
+    "label_names": [list, tuple, None],
     "random_state": ["random_state"],
     "verbose": ["verbose"],
     "shuffle": ["boolean"],
@@ -185,6 +186,12 @@ def check_target_params(params: dict, multilabel: bool) -> None:
             f"threshold={threshold!r} applies to multi-label targets (a 2-D "
             "indicator y); with one label per sample the most probable class "
             "is predicted: leave threshold at 0.5"
+        )
+    if not multilabel and params["label_names"] is not None:
+        raise ValueError(
+            "label_names names the columns of a multi-label indicator y; with "
+            "one label per sample the labels are their own names: leave "
+            "label_names None"
         )
     if threshold == "tuned" and not params["validation_split"]:
         raise ValueError(
