@@ -262,13 +262,14 @@ class GloveCNNClassifier(KerasClassifier):
         combined output with equal weights.
     feature_encoder_ : IdTable
         Maps vectorizer ids to rows of the embedding table.
-    mix_ : ndarray of shape (2,) or (2, n_labels), or None
+    mix_ : ndarray of shape (2,) or (3, n_labels), or None
         The weights of the lexical and the GloVe channel in the output, fitted
         on the validation split (kept as they were, 1 and 1 on a first fit,
         without one or with fewer than two validation samples per class);
-        one pair per label for a multi-label ``y`` (a label with fewer than
-        two positive or negative validation samples gets the pair fitted on
-        all labels at once); None without the lexical channel.
+        for a multi-label ``y``, one pair per label and a third row, each
+        label's intercept (a label with fewer than two positive or negative
+        validation samples gets the pair fitted on all labels at once, and
+        no intercept); None without the lexical channel.
     threshold_ : ndarray of shape (n_labels,) or None
         Each label's decision threshold (see ``threshold``); 1, which no
         probability exceeds, for a label absent at fit. None for one label
@@ -770,6 +771,7 @@ class GloveCNNClassifier(KerasClassifier):
             initial_epoch=initial_epoch,
             early_stopping=self.early_stopping,
             patience=self.patience,
+            monitor=self._monitored_loss(),
         )
         seeds = vars(self).pop("_new_network_seeds", None) or Seeds.draw(self._seeds)
         rows, valid_rows = hold_out(
@@ -824,6 +826,16 @@ class GloveCNNClassifier(KerasClassifier):
                 vars(self).pop("_labels_present"),
                 **self._predict_args(),
             )
+
+    def _monitored_loss(self) -> str:
+        """The validation loss that early stopping watches: the channels'
+        summed losses, or for a multi-label network with a lexical channel
+        the combined output's. Each label's one-vs-rest lexical scores start
+        to overfit within a few epochs on rare labels, long before the
+        output they feed stops improving."""
+        if self._multilabel and self.lexical:
+            return "val_combined_loss"
+        return "val_loss"
 
     def _predict_args(self, **predict_args) -> dict:
         """Keyword arguments of :func:`skglove._training.predict`."""

@@ -54,7 +54,14 @@ SKGLOVE_OBJECTS = frozenset(
     for module, names in (
         (
             "skglove._layers",
-            ("BagMax", "BagTfidf", "Bags", "ChannelMix", "SubsetEmbedding"),
+            (
+                "BagMax",
+                "BagTfidf",
+                "Bags",
+                "ChannelMix",
+                "LabelBias",
+                "SubsetEmbedding",
+            ),
         ),
         ("skglove._windows", ("WindowMax", "Windows")),
     )

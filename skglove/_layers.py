@@ -18,6 +18,7 @@ __all__ = [
     "BagTfidf",
     "Bags",
     "ChannelMix",
+    "LabelBias",
     "SubsetEmbedding",
     "log_odds",
     "squared_hinge",
@@ -283,6 +284,8 @@ class SubsetEmbedding(keras.layers.Layer):
         Size of each vector.
     embeddings_initializer : str or initializer, default="zeros"
         How the vectors start.
+    embeddings_regularizer : str, regularizer or None, default=None
+        A penalty on the trainable vectors, added to the training loss.
 
     The frozen map is set with ``set_weights([rows, vectors])`` after the
     layer is built, or with :meth:`set_rows`.
@@ -294,6 +297,7 @@ class SubsetEmbedding(keras.layers.Layer):
         n_rows: int,
         output_dim: int,
         embeddings_initializer="zeros",
+        embeddings_regularizer=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -301,6 +305,7 @@ class SubsetEmbedding(keras.layers.Layer):
         self.n_rows = int(n_rows)
         self.output_dim = int(output_dim)
         self.embeddings_initializer = keras.initializers.get(embeddings_initializer)
+        self.embeddings_regularizer = keras.regularizers.get(embeddings_regularizer)
 
     def build(self, input_shape):
         self.rows = self.add_weight(
@@ -313,6 +318,7 @@ class SubsetEmbedding(keras.layers.Layer):
         self.embeddings = self.add_weight(
             shape=(max(self.n_rows, 1), self.output_dim),
             initializer=self.embeddings_initializer,
+            regularizer=self.embeddings_regularizer,
             name="embeddings",
         )
 
@@ -339,6 +345,9 @@ class SubsetEmbedding(keras.layers.Layer):
             "embeddings_initializer": keras.initializers.serialize(
                 self.embeddings_initializer
             ),
+            "embeddings_regularizer": keras.regularizers.serialize(
+                self.embeddings_regularizer
+            ),
         }
 
 
@@ -353,9 +362,12 @@ class ChannelMix(keras.layers.Layer):
     (see ``GloveCNNClassifier``); they start at one.
 
     With ``multilabel``, each label is its own binary problem: the output is
-    ``sigmoid(sum_i w_i * z_i)`` per label, where a probability's ``z`` is its
-    log-odds (see :func:`log_odds`), and each label has its own weights: ``w``
-    has shape ``(n_inputs, n_labels)``.
+    ``sigmoid(sum_i w_i * z_i + b)`` per label, where a probability's ``z`` is
+    its log-odds (see :func:`log_odds`), and each label has its own weights
+    and intercept: ``w`` (``mix``) has shape ``(n_inputs, n_labels)``, ``b``
+    (``offset``, from zero) ``(n_labels,)``. A softmax would ignore an
+    intercept shared by all classes; a sigmoid needs one, or the weights
+    must calibrate each label's rate as well as weigh its channels.
 
     Parameters
     ----------
@@ -378,6 +390,10 @@ class ChannelMix(keras.layers.Layer):
         self.mix = self.add_weight(
             shape=shape, initializer="ones", trainable=False, name="mix"
         )
+        if self.multilabel:
+            self.offset = self.add_weight(
+                shape=shape[1:], initializer="zeros", trainable=False, name="offset"
+            )
 
     def call(self, inputs):
         if self.multilabel:
@@ -385,7 +401,8 @@ class ChannelMix(keras.layers.Layer):
                 log_odds(x) if log else x
                 for x, log in zip(inputs, self.log_inputs, strict=True)
             ]
-            return ops.sigmoid(sum(self.mix[i] * z for i, z in enumerate(logits)))
+            mixed = sum(self.mix[i] * z for i, z in enumerate(logits))
+            return ops.sigmoid(mixed + self.offset)
         logits = [
             ops.log(ops.maximum(x, PROBABILITY_FLOOR)) if log else x
             for x, log in zip(inputs, self.log_inputs, strict=True)
@@ -401,6 +418,25 @@ class ChannelMix(keras.layers.Layer):
             "log_inputs": self.log_inputs,
             "multilabel": self.multilabel,
         }
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class LabelBias(keras.layers.Layer):
+    """Add a trainable bias, from zero, to each label's score: the intercept
+    of a one-vs-rest linear model, such as LinearSVC's. A label that few
+    samples have needs it: without one, every word would have to score
+    against it."""
+
+    def build(self, input_shape):
+        self.bias = self.add_weight(
+            shape=(input_shape[-1],), initializer="zeros", name="bias"
+        )
+
+    def call(self, scores):
+        return scores + ops.cast(self.bias, scores.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
 
 
 def log_odds(p, module=ops):

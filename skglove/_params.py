@@ -277,7 +277,11 @@ def network_arguments(params: dict, table: IdTable, glove) -> dict:
     if params["lexical"]:
         seen = FIRST_WORD_ID + table.n_seen_
         # Words not seen at fit carry no lexical evidence, as in TfidfVectorizer.
-        lexical = {"n_words": seen, "idf": np.where(np.arange(len(idf)) < seen, idf, 0)}
+        lexical = {
+            "n_words": seen,
+            "idf": np.where(np.arange(len(idf)) < seen, idf, 0),
+            "n_documents": table.n_documents_,
+        }
     return {
         "lexical": lexical,
         "n_ids": table.n_rows,

@@ -186,6 +186,7 @@ def fit_callbacks(
     initial_epoch: int,
     early_stopping: bool,
     patience: int,
+    monitor: str = "val_loss",
 ) -> tuple[list, CosineDecay | None]:
     """The callbacks of one ``keras.Model.fit``, and its learning-rate decay.
 
@@ -207,6 +208,8 @@ def fit_callbacks(
         the best epoch's weights.
     patience : int
         Epochs without improvement before early stopping.
+    monitor : str, default="val_loss"
+        The validation loss that early stopping watches.
 
     Returns
     -------
@@ -227,7 +230,12 @@ def fit_callbacks(
         callbacks.insert(1, decay)
     if early_stopping:
         callbacks.append(
-            keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=True)
+            keras.callbacks.EarlyStopping(
+                monitor=monitor,
+                mode="min",
+                patience=patience,
+                restore_best_weights=True,
+            )
         )
     return callbacks, decay
 
@@ -309,14 +317,15 @@ def fit_mix(logits, labels, sample_weight=None, alpha: float = 1e-3) -> np.ndarr
 def fit_label_mix(
     logits, Y, sample_weight=None, alpha: float = 1e-3, min_count: int = 2
 ) -> np.ndarray:
-    """Non-negative weights ``w`` of each head's logits for each label, such
-    that ``sigmoid(sum_i w[i, l] * logits_i[:, l])`` has the lowest binary
-    log-loss on label ``l``, plus ``alpha / 2 * |w[:, l]|^2``.
+    """Non-negative weights ``w`` of each head's logits for each label, and
+    an intercept ``b`` per label, such that ``sigmoid(sum_i w[i, l] *
+    logits_i[:, l] + b[l])`` has the lowest binary log-loss on label ``l``,
+    plus ``alpha / 2 * |w[:, l]|^2``: Platt scaling on the channels.
 
     A label with fewer than ``min_count`` positive or negative samples here
     is too rare to weigh alone; it gets the weights fitted on all labels at
-    once. Each objective is convex, and the labels' are independent, so one
-    L-BFGS-B run finds them all.
+    once, and no intercept. Each objective is convex, and the labels' are
+    independent, so one L-BFGS-B run finds them all.
 
     Parameters
     ----------
@@ -333,7 +342,8 @@ def fit_label_mix(
 
     Returns
     -------
-    ndarray of shape (n_heads, n_labels)
+    ndarray of shape (n_heads + 1, n_labels)
+        The weights of each head, then the intercepts.
     """
     logits = np.stack([np.asarray(z, dtype=np.float64) for z in logits])
     Y = np.asarray(Y, dtype=np.float64)
@@ -341,25 +351,29 @@ def fit_label_mix(
     weights = np.ones(len(Y)) if sample_weight is None else sample_weight
     weights = np.asarray(weights, dtype=np.float64) / np.sum(weights)
 
-    def label_losses(w):
-        z = np.einsum("hl,hnl->nl", w, logits)
+    def label_losses(w, b):
+        z = np.einsum("hl,hnl->nl", w, logits) + b
         # log(1 + e^z) - y z, and its derivative sigmoid(z) - y.
         loss = weights @ (np.logaddexp(0.0, z) - Y * z)
         residual = weights[:, None] * (0.5 * (1 + np.tanh(z / 2)) - Y)
-        return loss, np.einsum("hnl,nl->hl", logits, residual)
+        return loss, np.einsum("hnl,nl->hl", logits, residual), residual.sum(axis=0)
 
     def shared(w):
-        loss, gradient = label_losses(np.repeat(w[:, None], n_labels, axis=1))
+        loss, gradient, _ = label_losses(np.repeat(w[:, None], n_labels, axis=1), 0)
         return loss.mean() + alpha / 2 * w @ w, gradient.mean(axis=1) + alpha * w
 
     def per_label(flat):
-        w = flat.reshape(n_heads, n_labels)
-        loss, gradient = label_losses(w)
-        return loss.sum() + alpha / 2 * np.sum(w * w), (gradient + alpha * w).ravel()
+        w, b = flat[:-n_labels].reshape(n_heads, n_labels), flat[-n_labels:]
+        loss, gradient, db = label_losses(w, b)
+        penalty = alpha / 2 * np.sum(w * w)
+        return loss.sum() + penalty, np.concatenate(
+            [(gradient + alpha * w).ravel(), db]
+        )
 
     bounds = [(0, None)] * n_heads
     common = minimize(shared, np.ones(n_heads), jac=True, bounds=bounds).x
-    mix = np.repeat(common[:, None], n_labels, axis=1)
+    mix = np.zeros((n_heads + 1, n_labels))
+    mix[:n_heads] = common[:, None]
     positives = (Y > 0).sum(axis=0)
     own = (positives >= min_count) & (len(Y) - positives >= min_count)
     if own.any():
@@ -368,8 +382,11 @@ def fit_label_mix(
             mix.ravel(),
             jac=True,
             method="L-BFGS-B",
-            bounds=bounds * n_labels,
-        ).x.reshape(n_heads, n_labels)
+            bounds=bounds * n_labels + [(None, None)] * n_labels,
+        ).x
+        fitted = np.concatenate(
+            [fitted[:-n_labels].reshape(n_heads, n_labels), fitted[None, -n_labels:]]
+        )
         mix[:, own] = fitted[:, own]
     return mix.astype(np.float32)
 
@@ -405,8 +422,14 @@ def head_logits(model: keras.Model, outputs) -> list[np.ndarray]:
 
 
 def set_mix(model: keras.Model, weights) -> None:
-    """Set the weights with which the heads' probabilities are combined."""
-    model.get_layer(OUTPUT).mix.assign(np.asarray(weights, dtype=np.float32))
+    """Set the weights with which the heads' probabilities are combined: for
+    a multi-label network, the last row holds each label's intercept."""
+    output = model.get_layer(OUTPUT)
+    weights = np.asarray(weights, dtype=np.float32)
+    if output.multilabel:
+        weights, offset = weights[:-1], weights[-1]
+        output.offset.assign(offset)
+    output.mix.assign(weights)
 
 
 def trained_heads(model: keras.Model, metrics) -> keras.Model:
@@ -457,6 +480,14 @@ def predict(model: keras.Model, X, **predict_args):
     return predict_in_batches(model, as_sequences(X), **predict_args)
 
 
+def current_mix(model: keras.Model) -> np.ndarray:
+    """The weights of :func:`set_mix`, as the network holds them."""
+    output = model.get_layer(OUTPUT)
+    if output.multilabel:
+        return np.concatenate([output.mix.numpy(), output.offset.numpy()[None]])
+    return output.mix.numpy()
+
+
 def fitted_mix(
     model: keras.Model, X, y, sample_weight, rows, n_classes: int, **predict_args
 ):
@@ -475,7 +506,7 @@ def fitted_mix(
                 len(rows),
                 n_classes,
             )
-        return model.get_layer(OUTPUT).mix.numpy()
+        return current_mix(model)
     outputs = predict(training_model(model), X.take(rows), **predict_args)
     weights = None if sample_weight is None else sample_weight[rows]
     logits = head_logits(model, outputs)

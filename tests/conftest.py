@@ -134,6 +134,24 @@ def make_order_posts(n_pairs, seed):
     return docs, np.asarray(labels)
 
 
+def make_tagged_posts(n_posts=240, seed=0, length=12):
+    """Synthetic multi-label posts: words of one or two topics among common
+    words; each post is tagged with the topics it uses, an indicator matrix
+    with one column per topic of ``TOPICS``."""
+    rng = np.random.default_rng(seed)
+    names = list(TOPICS)
+    docs, tags = [], np.zeros((n_posts, len(names)), dtype=np.int64)
+    for i in range(n_posts):
+        topics = rng.choice(len(names), 1 + i % 2, replace=False)
+        words = rng.choice(COMMON, length).tolist()
+        for topic in topics:
+            words += rng.choice(TOPICS[names[topic]], 4).tolist()
+        rng.shuffle(words)
+        docs.append(" ".join(words))
+        tags[i, topics] = 1
+    return docs, tags
+
+
 @pytest.fixture(scope="session")
 def posts():
     return make_posts()

@@ -1,0 +1,330 @@
+"""Multi-label targets (issue 22): the indicator checks, the thresholds, the
+per-label channel mix, and a classifier fitted on an indicator matrix."""
+
+import pickle
+import traceback
+import warnings
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+from conftest import make_tagged_posts, tiny_pipeline
+from scipy.sparse import csr_matrix
+from sklearn.base import clone
+from sklearn.metrics import f1_score
+from sklearn.model_selection import cross_val_score
+
+import skglove
+from skglove._layers import ChannelMix, log_odds, squared_hinge
+from skglove._multilabel import check_indicator, tuned_thresholds
+from skglove._training import fit_label_mix
+
+#: The default network, small: windows (1, 2), the lexical channel, exact.
+TAGGED_NET = dict(
+    kernel_size=None,
+    dense_units=0,
+    epochs=8,
+    validation_split=0.25,
+    threshold="tuned",
+)
+
+
+@pytest.fixture(scope="module")
+def tagged():
+    return make_tagged_posts(240, seed=0)
+
+
+@pytest.fixture(scope="module")
+def fitted_tagged(tiny_glove, tagged):
+    return tiny_pipeline(tiny_glove, **TAGGED_NET).fit(*tagged)
+
+
+@pytest.fixture
+def keras_fits(monkeypatch):
+    """Every keras.Model.fit call: the model and its keyword arguments."""
+    calls = []
+    original = keras.Model.fit
+
+    def spy(model, *args, **kwargs):
+        calls.append((model, kwargs))
+        return original(model, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "fit", spy)
+    return calls
+
+
+# --- The indicator check, the thresholds and the mix, alone.
+
+
+@pytest.mark.parametrize(
+    "y, message",
+    [
+        (np.array([[0, 1], [2, 0]]), "binary indicator matrix of 0 and 1, got "),
+        (np.array([[-1, 1], [1, -1]]), "got the values -1, 1"),
+        (np.array([["a", "b"], ["b", "a"]]), "binary indicator matrix"),
+        (np.array([[0.0, np.nan], [1.0, 0.0]]), "nan"),
+        (csr_matrix(np.array([[0], [1]])), "at least two label columns"),
+    ],
+)
+def test_a_malformed_indicator_is_named(y, message):
+    with pytest.raises(ValueError, match=message):
+        check_indicator(y)
+
+
+def test_a_sparse_indicator_is_made_dense():
+    Y = np.array([[0, 1, 1], [1, 0, 0]], dtype=np.int8)
+    dense = check_indicator(csr_matrix(Y))
+    assert isinstance(dense, np.ndarray) and dense.dtype == np.int8
+    np.testing.assert_array_equal(dense, Y)
+
+
+def test_tuned_thresholds_cut_between_the_scores_with_the_best_f1():
+    proba = np.array(
+        [
+            [0.9, 0.5, 0.3, 0.7],
+            [0.8, 0.5, 0.2, 0.7],
+            [0.3, 0.1, 0.1, 0.7],
+            [0.2, 0.1, 0.0, 0.7],
+        ]
+    )
+    Y = np.array([[1, 1, 0, 1], [1, 0, 0, 1], [0, 0, 0, 0], [0, 0, 0, 0]])
+    thresholds = tuned_thresholds(proba, Y, default=0.42)
+    # Label 0: between 0.8 and 0.3. Label 1: the tied 0.5s go together
+    # (F1 2/3), above 0.1. Label 2 has no positive: the default. Label 3:
+    # every score equal, so all or none; all (F1 2/3), below the lowest.
+    np.testing.assert_allclose(thresholds, [0.55, 0.3, 0.42, 0.35])
+    predicted = proba > thresholds
+    np.testing.assert_array_equal(predicted[:, 0], Y[:, 0])
+
+
+def test_the_mix_weighs_each_labels_informative_channel():
+    rng = np.random.default_rng(0)
+    Y = rng.integers(0, 2, (400, 4))
+    Y[:, 3] = 0
+    Y[0, 3] = 1  # one positive: too rare to weigh alone
+    signal = 4 * (2 * Y - 1) + rng.normal(0, 1, Y.shape)
+    noise = rng.normal(0, 4, Y.shape)
+    lexical = np.where([True, False, True, True], signal, noise)
+    glove = np.where([False, True, True, True], signal, noise)
+    mix = fit_label_mix([lexical, glove], Y)
+    assert mix.shape == (3, 4)  # the weights of each channel, the intercepts
+    assert mix[0, 0] > 10 * mix[1, 0] and mix[1, 1] > 10 * mix[0, 1]
+    assert mix[0, 2] > 0.1 and mix[1, 2] > 0.1
+    # The rare label gets the weights fitted on all labels together, and no
+    # intercept.
+    shared = fit_label_mix([lexical, glove], Y, min_count=10**6)
+    np.testing.assert_allclose(mix[:, 3], shared[:, 3])
+    assert mix[2, 3] == 0 and (shared[2] == 0).all()
+    assert not np.allclose(mix[:, 0], shared[:, 0])
+
+
+def test_channel_mix_is_a_sigmoid_of_per_label_weights():
+    mix = ChannelMix([False, True], multilabel=True)
+    scores = np.array([[1.0, -2.0, 0.5]], dtype=np.float32)
+    proba = np.array([[0.2, 0.9, 0.5]], dtype=np.float32)
+    mix.build([scores.shape, proba.shape])
+    weights = np.array([[1.0, 0.5, 2.0], [0.5, 1.0, 0.0]], dtype=np.float32)
+    mix.mix.assign(weights)
+    mix.offset.assign(np.array([0.0, -1.0, 0.25], dtype=np.float32))
+    out = keras.ops.convert_to_numpy(mix([scores, proba]))
+    logits = weights[0] * scores + weights[1] * log_odds(proba.astype(float), np)
+    logits += [0.0, -1.0, 0.25]
+    np.testing.assert_allclose(out, 1 / (1 + np.exp(-logits)), rtol=1e-5)
+
+
+# --- A classifier fitted on an indicator matrix.
+
+
+def test_learns_the_tags_and_predicts_an_indicator(fitted_tagged):
+    docs, Y = make_tagged_posts(90, seed=1)
+    clf = fitted_tagged[-1]
+    np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
+    proba = fitted_tagged.predict_proba(docs)
+    predicted = fitted_tagged.predict(docs)
+    assert proba.shape == predicted.shape == Y.shape
+    assert predicted.dtype == Y.dtype
+    np.testing.assert_array_equal(predicted, proba > clf.threshold_)
+    # Rows are not one-hot: the two-topic posts get two labels.
+    assert f1_score(Y, predicted, average="micro") > 0.9
+    assert (predicted.sum(axis=1) == 2).sum() > 20
+    assert fitted_tagged.score(docs, Y) == np.mean((predicted == Y).all(axis=1))
+
+
+def test_keras_trains_sigmoid_outputs_on_per_label_losses(tiny_glove, keras_fits):
+    docs, Y = make_tagged_posts(64, seed=2)
+    tiny_pipeline(tiny_glove, **{**TAGGED_NET, "epochs": 1}).fit(docs, Y)
+    ((model, kwargs),) = keras_fits
+    combined, lexical, glove = model.outputs
+    assert [t.shape[-1] for t in model.outputs] == [3, 3, 3]
+    output = model.get_layer("probabilities")
+    assert isinstance(output, ChannelMix) and output.multilabel
+    assert tuple(output.mix.shape) == (2, 3)
+    head = model.get_layer("glove_probabilities")
+    assert head.activation is keras.activations.sigmoid
+    # The combined output is monitored only; each channel has its own loss.
+    losses = model.loss
+    assert [getattr(f, "__name__", f) for f in losses] == [
+        "binary_crossentropy",
+        "squared_hinge",
+        "binary_crossentropy",
+    ]
+    assert losses[1] is squared_hinge
+    assert model._compile_config.config["loss_weights"] == [0.0, 1.0, 1.0]
+    x, targets = next(iter(kwargs["x"]))[:2]
+    assert len(targets) == 3
+    for target in targets:
+        assert target.dtype == "float32" and target.shape[1:] == (3,)
+        np.testing.assert_array_equal(target, targets[0])
+    rows = {tuple(row) for row in Y.tolist()}
+    assert {tuple(row) for row in targets[0].numpy().astype(int).tolist()} <= rows
+
+
+def test_thresholds_survive_save_load_and_pickle(fitted_tagged, tmp_path):
+    docs, _ = make_tagged_posts(30, seed=3)
+    thresholds = fitted_tagged[-1].threshold_
+    assert thresholds.shape == (3,) and not np.allclose(thresholds, 0.5)
+    skglove.save(fitted_tagged, tmp_path / "tags.skglove")
+    for restored in (
+        skglove.load(tmp_path / "tags.skglove"),
+        pickle.loads(pickle.dumps(fitted_tagged)),
+    ):
+        clf = restored[-1]
+        np.testing.assert_array_equal(clf.threshold_, thresholds)
+        np.testing.assert_array_equal(clf.mix_, fitted_tagged[-1].mix_)
+        np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
+        np.testing.assert_array_equal(
+            restored.predict_proba(docs), fitted_tagged.predict_proba(docs)
+        )
+        np.testing.assert_array_equal(
+            restored.predict(docs), fitted_tagged.predict(docs)
+        )
+
+
+def test_a_sparse_y_fits_as_its_dense_twin(tiny_glove, tagged, fitted_tagged):
+    # Same seed, same data: the same network, as determinism asks.
+    docs, Y = tagged
+    sparse = tiny_pipeline(tiny_glove, **TAGGED_NET).fit(docs, csr_matrix(Y))
+    np.testing.assert_array_equal(
+        sparse.predict_proba(docs[:40]), fitted_tagged.predict_proba(docs[:40])
+    )
+    assert isinstance(sparse.predict(docs[:2]), np.ndarray)
+
+
+def test_a_float_threshold_is_every_labels(tiny_glove, tagged):
+    pipe = tiny_pipeline(tiny_glove, **{**TAGGED_NET, "threshold": 0.9, "epochs": 2})
+    pipe.fit(*tagged)
+    np.testing.assert_array_equal(pipe[-1].threshold_, [0.9, 0.9, 0.9])
+    docs = tagged[0][:50]
+    np.testing.assert_array_equal(
+        pipe.predict(docs), (pipe.predict_proba(docs) > 0.9).astype(int)
+    )
+
+
+def test_a_label_never_seen_warns_and_is_never_predicted(tiny_glove, tagged):
+    docs, Y = tagged
+    Y = np.column_stack([Y, np.zeros(len(Y), dtype=Y.dtype)])
+    pipe = tiny_pipeline(tiny_glove, **{**TAGGED_NET, "epochs": 2})
+    with pytest.warns(UserWarning, match=r"label column\(s\) \[3\] never occur"):
+        pipe.fit(docs, Y)
+    assert pipe[-1].threshold_[3] == 1.0
+    assert pipe[-1].threshold_[:3].max() < 1.0
+    assert not pipe.predict(docs)[:, 3].any()
+
+
+def test_cross_validation_scores_a_multilabel_pipeline(tiny_glove, tagged):
+    pipe = tiny_pipeline(tiny_glove, **{**TAGGED_NET, "epochs": 3})
+    scores = cross_val_score(pipe, *tagged, cv=2, scoring="f1_micro")
+    assert scores.shape == (2,) and (scores > 0.5).all()
+
+
+def test_partial_fit_keeps_labels_seen_in_earlier_batches(tiny_glove, tagged):
+    docs, Y = tagged
+    pipe = tiny_pipeline(tiny_glove, **{**TAGGED_NET, "unseen_glove_words": 100})
+    vectorizer, clf = pipe[0], pipe[-1]
+    X = vectorizer.fit_transform(docs)
+    clf.partial_fit(X[:120], Y[:120])
+    without_label_2 = Y[120:, 2] == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        clf.partial_fit(X[120:][without_label_2], Y[120:][without_label_2])
+    # Label 2 was seen before: it does not warn, and stays predictable.
+    assert clf.threshold_[2] < 1.0
+    assert len(clf.history_["loss"]) == 2
+
+
+# --- Bad targets: a clear error, before Keras sees them.
+
+
+def _keras_in(error) -> bool:
+    """Whether the error passed through Keras, scikeras or TensorFlow."""
+    packages = {"keras", "scikeras", "tensorflow"}
+    return any(
+        packages & set(Path(frame.filename).parts)
+        for frame in traceback.extract_tb(error.tb)
+    )
+
+
+@pytest.mark.parametrize(
+    "make_y, message",
+    [
+        (lambda Y: Y * 2, "binary indicator matrix of 0 and 1"),
+        (lambda Y: csr_matrix(Y[:, :1]), "at least two label columns"),
+        (lambda Y: np.zeros_like(Y), "no label at all"),
+        (lambda Y: Y.astype(str), "binary indicator matrix"),
+    ],
+)
+def test_a_bad_indicator_is_refused_before_keras(tiny_glove, tagged, make_y, message):
+    docs, Y = tagged
+    with pytest.raises(ValueError, match=message) as error:
+        tiny_pipeline(tiny_glove).fit(docs, make_y(Y))
+    assert not _keras_in(error)
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"class_weight": "balanced"}, "sample_weight instead"),
+        ({"loss": "categorical_crossentropy"}, "loss per label"),
+        ({"loss": keras.losses.SparseCategoricalCrossentropy}, "loss per label"),
+        ({"threshold": "tuned", "validation_split": 0.0}, "validation_split"),
+        ({"label_names": ["cars", "med"]}, "2 names, but y has 3"),
+        ({"label_names": ["cars", "med", "cars"]}, "repeats a name"),
+    ],
+)
+def test_parameters_that_do_not_fit_a_multilabel_y(tiny_glove, tagged, params, message):
+    with pytest.raises(ValueError, match=message) as error:
+        tiny_pipeline(tiny_glove, **params).fit(*tagged)
+    assert not _keras_in(error)
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"threshold": 0.3}, "applies to multi-label targets"),
+        ({"label_names": ["a", "b", "c"]}, "leave label_names None"),
+    ],
+)
+def test_multilabel_parameters_are_refused_for_one_label(
+    tiny_glove, posts, params, message
+):
+    with pytest.raises(ValueError, match=message):
+        tiny_pipeline(tiny_glove, **params).fit(*posts)
+
+
+def test_training_cannot_go_on_with_another_target(tiny_glove, tagged, posts):
+    docs, Y = tagged
+    pipe = tiny_pipeline(tiny_glove, **{**TAGGED_NET, "epochs": 1})
+    vectorizer, clf = pipe[0], pipe[-1]
+    X = vectorizer.fit_transform(docs)
+    clf.partial_fit(X, Y)
+    wider = np.column_stack([Y, Y[:, :1]])
+    with pytest.raises(ValueError, match="4 label columns, but the classifier was"):
+        clf.partial_fit(X, wider)
+    with pytest.raises(ValueError, match="one label per sample"):
+        clf.partial_fit(X, Y[:, 0] + 2 * Y[:, 1])
+    with pytest.raises(ValueError, match="column numbers, 0 to 2"):
+        clone(clf).partial_fit(X, Y, classes=["cars", "med", "space"])
+    warm = clone(clf).set_params(warm_start=True).fit(X, Y)
+    with pytest.raises(ValueError, match="5 label columns"):
+        warm.fit(X, np.column_stack([wider, Y[:, :1]]))
