@@ -74,9 +74,11 @@ def main(argv=None) -> dict:
     predicted = pipe.predict(test_text)
 
     thresholds = pipe[-1].threshold_
-    print("tag thresholds: " + ", ".join(f"{n} {t:.2f}" for n, t in zip(names, thresholds)))
+    shown = (f"{n} {t:.2f}" for n, t in zip(names, thresholds, strict=True))
+    print("tag thresholds: " + ", ".join(shown))
     print(classification_report(Y_test, predicted, target_names=names, digits=3))
-    for text, tags in zip(test_text[:3], binarizer.inverse_transform(predicted[:3])):
+    tags_of = binarizer.inverse_transform(predicted[:3])
+    for text, tags in zip(test_text[:3], tags_of, strict=True):
         print(f"{', '.join(tags) or '(no tag)':>18}  {text}")
     (why, *_) = explain(pipe, test_text[:1], target=names[int(Y_test[0].argmax())])
     print(f"\nwhy {why.target!r} for {test_text[0]!r}: {why.top_text()}")

@@ -1,10 +1,13 @@
 """The class logits of skglove's networks, and their exact token shares.
 
-Every network ends in a softmax over class logits ``z``: the output layer's
-logits, or with a lexical channel ``w_lex * s + w_glove * log p_glove`` (see
-:class:`skglove._layers.ChannelMix`). :func:`output_logits` computes them, in
-float64, from the layers' inputs, so that they do not lose what float32
-probabilities round to 0.
+Every multiclass network ends in a softmax over class logits ``z``: the
+output layer's logits, or with a lexical channel ``w_lex * s + w_glove * log
+p_glove`` (see :class:`skglove._layers.ChannelMix`). A multi-label network
+ends in one sigmoid per label instead, of the label's own logit (log-odds):
+the output layer's, or with a lexical channel ``w_lex[l] * s_l + w_glove[l] *
+log_odds(p_glove_l) + b_l``, each label with its own weights. :func:`output_logits`
+computes them, in float64, from the layers' inputs, so that they do not lose
+what float32 probabilities round to 0 (or to 1).
 
 With ``dense_units=0``, the logits of :func:`skglove._models.build_kim_cnn`
 (and of the lexical channel beside it) are sums over the document's tokens:
@@ -20,6 +23,14 @@ classes (which the softmax ignores), splits exactly into one share per token
 plus an intercept: :func:`exact_attributions` returns those shares. The one
 term that is not a sum over tokens is ChannelMix's floor on the GloVe
 channel's probabilities; it joins the intercept of the documents it touches.
+
+A multi-label network's labels are independent, so nothing is centred: each
+label's log-odds splits into token shares and an intercept on its own. The
+GloVe channel's share is its output layer's logit ``z_l``; the output reads
+``log_odds(p_l)`` of its float32 probability instead, which differs from
+``z_l`` by the floor (1e-12 on ``p`` and ``1 - p``) and by the rounding of
+``p`` near 1, and that difference joins the intercept, with the biases of
+the lexical scores and of the output.
 """
 
 import weakref
@@ -29,12 +40,12 @@ import keras
 import numpy as np
 from keras import layers
 
-from ._layers import PROBABILITY_FLOOR, BagMax, Bags, BagTfidf, ChannelMix
+from ._layers import PROBABILITY_FLOOR, BagMax, Bags, BagTfidf, ChannelMix, log_odds
 from ._models import BAGS, KIM, OUTPUT
-from ._training import predict
+from ._training import is_multilabel, predict
 from ._windows import WindowMax
 
-__all__ = ["Attribution", "exact_attributions", "output_logits"]
+__all__ = ["Attribution", "exact_attributions", "label_attributions", "output_logits"]
 
 #: Names that build_kim_cnn gives its network, alone or with a lexical channel.
 _KIM_NAMES = (KIM, f"{KIM}_lexical")
@@ -49,13 +60,15 @@ _FEATURES: "weakref.WeakKeyDictionary[keras.Model, keras.Model]" = (
 
 
 class Attribution(NamedTuple):
-    """One document's shares of its target class's centred logit.
+    """One document's shares of its target class's centred logit, or of its
+    target label's log-odds for a multi-label network.
 
     ``tokens[t]`` is the share of the ``t``-th id of the sequence in the
-    target's logit minus the mean logit; ``tokens.sum() + intercept`` is that
-    centred logit. ``windows`` lists ``(first, last, share)`` for the
-    distinct spans that won filters wider than one word; their shares are
-    also split evenly over their words in ``tokens``.
+    target's logit minus the mean logit (a label's log-odds, not centred);
+    ``tokens.sum() + intercept`` is that centred logit (those log-odds).
+    ``windows`` lists ``(first, last, share)`` for the distinct spans that
+    won filters wider than one word; their shares are also split evenly over
+    their words in ``tokens``.
     """
 
     tokens: np.ndarray
@@ -68,7 +81,14 @@ class _Head(NamedTuple):
 
     dense: layers.Dense  # the GloVe channel's output layer
     lexical: BagTfidf | None  # the lexical channel's pooling, if any
-    weights: tuple[float, float]  # the channel weights, (lexical, GloVe)
+    # The channel weights, (lexical, GloVe): floats, or for a multi-label
+    # network arrays of one weight per label.
+    weights: tuple
+    multilabel: bool = False
+    # Multi-label only, per label: the bias added to the pooled lexical
+    # scores, and the output's intercept (0 where the network has none).
+    lexical_bias: np.ndarray | float = 0.0
+    offset: np.ndarray | float = 0.0
 
 
 def _producer(tensor):
@@ -77,11 +97,27 @@ def _producer(tensor):
 
 def _head(model: keras.Model) -> _Head:
     output = model.get_layer(OUTPUT)
+    multilabel = is_multilabel(model)
     if not isinstance(output, ChannelMix):
-        return _Head(output, None, (0.0, 1.0))
+        return _Head(output, None, (0.0, 1.0), multilabel)
     lexical_scores, probabilities = output.input
-    weights = tuple(float(w) for w in output.mix.numpy())
-    return _Head(_producer(probabilities), _producer(lexical_scores), weights)
+    mix = output.mix.numpy().astype(np.float64)
+    if not multilabel:
+        weights = tuple(float(w) for w in mix)
+        return _Head(_producer(probabilities), _producer(lexical_scores), weights)
+    pool, lexical_bias = _producer(lexical_scores), 0.0
+    if not isinstance(pool, BagTfidf):  # a per-label bias after the pooling
+        lexical_bias = pool.bias.numpy().astype(np.float64)
+        pool = _producer(pool.input)
+    offset = getattr(output, "offset", None)
+    return _Head(
+        _producer(probabilities),
+        pool,
+        (mix[0], mix[1]),
+        multilabel=True,
+        lexical_bias=lexical_bias,
+        offset=0.0 if offset is None else offset.numpy().astype(np.float64),
+    )
 
 
 def _dense_logits(head: _Head, features: np.ndarray) -> np.ndarray:
@@ -93,8 +129,20 @@ def _centred(logits: np.ndarray) -> np.ndarray:
     return logits - logits.mean(axis=-1, keepdims=True)
 
 
-def _mixed(head: _Head, glove_logits, lexical_scores=None) -> np.ndarray:
-    """The network's centred output logits from its channels' logits."""
+def _mixed(
+    head: _Head, glove_logits, lexical_scores=None, glove_probabilities=None
+) -> np.ndarray:
+    """The network's centred output logits from its channels' logits; for a
+    multi-label network, each label's log-odds. ``glove_probabilities``, the
+    GloVe channel's float32 outputs, are what a multi-label ChannelMix reads
+    (by their log-odds)."""
+    if head.multilabel:
+        if head.lexical is None:
+            return glove_logits
+        w_lexical, w_glove = head.weights
+        glove = log_odds(glove_probabilities.astype(np.float64), np)
+        lexical = lexical_scores + head.lexical_bias
+        return w_lexical * lexical + w_glove * glove + head.offset
     if head.lexical is None:
         return _centred(glove_logits)
     shifted = glove_logits - glove_logits.max(axis=1, keepdims=True)
@@ -106,7 +154,8 @@ def _mixed(head: _Head, glove_logits, lexical_scores=None) -> np.ndarray:
 
 
 def output_logits(model: keras.Model, X: np.ndarray, **predict_args) -> np.ndarray:
-    """The centred class logits of ``model`` on ``X``, in float64.
+    """The centred class logits of ``model`` on ``X``, in float64; for a
+    multi-label network, each label's log-odds (not centred).
 
     ``predict_args`` go to :func:`skglove._training.predict` (``by_length``,
     ``batch_size``, ``verbose``).
@@ -115,6 +164,8 @@ def output_logits(model: keras.Model, X: np.ndarray, **predict_args) -> np.ndarr
     outputs = [head.dense.input]
     if head.lexical is not None:
         outputs.append(head.lexical.output)
+        if head.multilabel:
+            outputs.append(head.dense.output)
     parts = predict(keras.Model(model.inputs[0], outputs), X, **predict_args)
     parts = parts if isinstance(parts, list) else [parts]
     glove_logits = _dense_logits(head, parts[0])
@@ -170,6 +221,8 @@ def _readout(model: keras.Model) -> _Readout | None:
             return None
     if head.lexical is not None:
         outputs.append(head.lexical.input[0])
+        if head.multilabel:  # the probabilities whose log-odds the output reads
+            outputs.append(head.dense.output)
     features = _FEATURES.get(model)
     if features is None:
         features = _FEATURES[model] = keras.Model(model.inputs[0], outputs)
@@ -179,7 +232,8 @@ def _readout(model: keras.Model) -> _Readout | None:
 def exact_attributions(
     model: keras.Model, sequences, targets
 ) -> list[Attribution] | None:
-    """Each sequence's token shares of its target's centred logit.
+    """Each sequence's token shares of its target's centred logit (of its
+    target label's log-odds, for a multi-label network).
 
     Parameters
     ----------
@@ -188,7 +242,7 @@ def exact_attributions(
     sequences : list of 1-D int arrays
         The model's input ids of each document, without padding.
     targets : array of int
-        The class code to explain, per sequence.
+        The class code (label column) to explain, per sequence.
 
     Returns
     -------
@@ -197,6 +251,19 @@ def exact_attributions(
         pooled features directly (``dense_units=0``), with or without a
         lexical channel: other networks have no exact attribution.
     """
+    per_label = label_attributions(
+        model, sequences, [[code] for code in np.asarray(targets).tolist()]
+    )
+    return None if per_label is None else [shares for (shares,) in per_label]
+
+
+def label_attributions(
+    model: keras.Model, sequences, targets
+) -> list[list[Attribution]] | None:
+    """As :func:`exact_attributions`, toward several targets per sequence,
+    from one pass through the network: ``targets[i]`` lists the class codes
+    (label columns) of sequence ``i``, and its attributions come in that
+    order."""
     readout = _readout(model)
     if readout is None:
         return None
@@ -209,26 +276,33 @@ def exact_attributions(
         ids = np.zeros((len(chunk), max(1, int(lengths[chunk].max()))), np.int32)
         for row, i in enumerate(chunk):
             ids[row, : lengths[i]] = sequences[i]
+        chunk_targets = [np.asarray(targets[i], dtype=np.int64) for i in chunk]
         for row, result in enumerate(
-            _chunk_shares(readout, ids, lengths[chunk], np.asarray(targets)[chunk])
+            _chunk_shares(readout, ids, lengths[chunk], chunk_targets)
         ):
             results[chunk[row]] = result
     return results
 
 
-def _chunk_shares(readout: _Readout, ids, lengths, targets) -> list[Attribution]:
-    """The attributions of a batch of sequences, padded at the end."""
+def _chunk_shares(readout: _Readout, ids, lengths, targets) -> list[list]:
+    """The attributions of a batch of sequences, padded at the end: for each
+    sequence, one per code of its ``targets``."""
     head = readout.head
     outputs = readout.features.predict_on_batch(ids)
     if not isinstance(outputs, list | tuple):  # a model of one output
         outputs = [outputs]
     outputs = [keras.ops.convert_to_numpy(x) for x in outputs]
+    glove_probabilities = None
+    if head.multilabel and head.lexical is not None:
+        glove_probabilities, outputs = outputs[-1], outputs[:-1]
     pairs = None
     if readout.bags is not None:
         bag, outputs = outputs[:5], outputs[5:]
         pairs = _TokenPairs(readout.bags, ids, bag)
     kernel = head.dense.weights[0].numpy().astype(np.float64)
-    centred_kernel = _centred(kernel)
+    # A softmax reads only logits' differences; a sigmoid reads each label's.
+    centre = (lambda x: x) if head.multilabel else _centred
+    centred_kernel = centre(kernel)
     w_lexical, w_glove = head.weights
     n_classes = kernel.shape[1]
     shares = np.zeros((*ids.shape, n_classes))
@@ -254,22 +328,26 @@ def _chunk_shares(readout: _Readout, ids, lengths, targets) -> list[Attribution]
     if head.lexical is not None:
         scores = pairs.per_token(outputs[-1], "pair").astype(np.float64)
         token_scores = pairs.weights(head.lexical)[..., None] * scores
-        shares += w_lexical * _centred(token_scores)
+        shares += w_lexical * centre(token_scores)
         lexical_scores = token_scores.sum(axis=1)
     # Windows that overhang a shorter document's end gave padding a share too.
     shares[np.arange(ids.shape[1]) >= lengths[:, None]] = 0
     # The intercept: the output logits less the tokens' shares, which is the
     # bias's share and, where it applies, the probability floor's.
-    logits = _mixed(head, _dense_logits(head, pooled), lexical_scores)
-    rows = np.arange(len(ids))
-    intercepts = logits[rows, targets] - shares[rows, :, targets].sum(axis=1)
+    logits = _mixed(
+        head, _dense_logits(head, pooled), lexical_scores, glove_probabilities
+    )
+    intercepts = logits - shares.sum(axis=1)
     return [
-        Attribution(
-            tokens=shares[row, :n, code],
-            windows=_distinct_windows(windows[row], code),
-            intercept=float(intercepts[row]),
-        )
-        for row, (n, code) in enumerate(zip(lengths.tolist(), targets, strict=True))
+        [
+            Attribution(
+                tokens=shares[row, :n, code],
+                windows=_distinct_windows(windows[row], code),
+                intercept=float(intercepts[row, code]),
+            )
+            for code in codes.tolist()
+        ]
+        for row, (n, codes) in enumerate(zip(lengths.tolist(), targets, strict=True))
     ]
 
 

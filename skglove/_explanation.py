@@ -27,8 +27,9 @@ class Token(NamedTuple):
     text : str
         The token as written (before lowercasing).
     score : float
-        Its share of the target class's logit (see :func:`skglove.explain`);
-        0 for a token the network did not read.
+        Its share of the target class's logit, or of a multi-label target's
+        log-odds (see :func:`skglove.explain`); 0 for a token the network did
+        not read.
     read : bool
         Whether the network read it: False for a word outside the vocabulary
         that the vectorizer drops, and for words cut by ``max_len``.
@@ -140,11 +141,14 @@ class Explanation:
     document : str
         The document, as given.
     label : object
-        The predicted class.
+        The predicted class. For a multi-label classifier, the label the
+        scores are toward: its name in ``label_names``, else its column.
     probability : float
-        The predicted class's probability.
+        The predicted class's probability (for a multi-label classifier, the
+        label's own sigmoid probability).
     target : object
-        The class the scores are toward: ``label`` unless another was named.
+        The class the scores are toward: ``label`` unless another was named
+        (always ``label`` for a multi-label classifier).
     target_probability : float
         The target's probability.
     tokens : Tokens
@@ -156,13 +160,24 @@ class Explanation:
         The winning windows with the largest positive scores, for networks
         that read windows wider than one word; empty otherwise.
     intercept : float or None
-        With ``method="exact"``, the part of the target's centred logit that
-        no token has, so that ``intercept + sum(token.score)`` is that logit:
-        the output bias's share, plus the effect of the floor (1e-12) on the
-        GloVe channel's probabilities where a class's falls below it. None
-        for occlusion, whose scores do not add up.
+        With ``method="exact"``, the part of the target's centred logit (a
+        multi-label target's log-odds) that no token has, so that
+        ``intercept + sum(token.score)`` is that logit: the output bias's
+        share, plus the effect of the floor (1e-12) on the GloVe channel's
+        probabilities where a class's falls below it (for a multi-label
+        network, also the biases of the lexical scores and of the output, and
+        the rounding of a float32 probability near 1). None for occlusion,
+        whose scores do not add up.
     method : {"exact", "occlusion"}
         How the scores were computed; see :func:`skglove.explain`.
+    document_index : int or None
+        The position of ``document`` among the documents given to
+        :func:`skglove.explain`, which can explain a document more than once
+        (once per predicted label of a multi-label classifier). None for an
+        explanation made by hand.
+    predicted : bool or None
+        For a multi-label classifier, whether the label is predicted (its
+        probability exceeds its threshold); None for one class per sample.
     """
 
     document: str
@@ -175,6 +190,8 @@ class Explanation:
     windows: tuple
     intercept: float | None
     method: str
+    document_index: int | None = None
+    predicted: bool | None = None
 
     @property
     def empty(self) -> bool:
@@ -183,6 +200,8 @@ class Explanation:
 
     def _heading(self) -> str:
         text = f"{_one_line(self.label)} ({self.probability:.3f})"
+        if self.predicted is False:
+            text = f"{_one_line(self.label)} ({self.probability:.3f}, not predicted)"
         if self.target != self.label:
             text += (
                 f", scores toward {_one_line(self.target)} "
@@ -249,7 +268,8 @@ class Explanation:
 
 
 class Explanations(list):
-    """A list of :class:`Explanation`, one per document, that shows as HTML."""
+    """A list of :class:`Explanation`, one per document (for a multi-label
+    classifier, one per document and explained label), that shows as HTML."""
 
     def _repr_html_(self) -> str:
         return "<hr>".join(e._repr_html_() for e in self)

@@ -28,6 +28,8 @@ __all__ = [
 PACKAGE = "skglove"
 #: ChannelMix reads a probability p as log(max(p, PROBABILITY_FLOOR)).
 PROBABILITY_FLOOR = 1e-12
+#: log_odds floors p and 1 - p here: float32's resolution near 1.
+_LOG_ODDS_FLOOR = float(np.finfo(np.float32).eps)
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -440,9 +442,13 @@ class LabelBias(keras.layers.Layer):
 
 
 def log_odds(p, module=ops):
-    """``log(p) - log(1 - p)``, each probability floored at
-    :data:`PROBABILITY_FLOOR`, with Keras ops or, given ``module=np``, NumPy."""
-    floor = PROBABILITY_FLOOR
+    """``log(p) - log(1 - p)``, with Keras ops or, given ``module=np``, NumPy.
+
+    ``p`` and ``1 - p`` are floored at float32's epsilon, the step of a
+    float32 probability near 1: the log-odds saturate at about +-15.9 rather
+    than jump to the floor's value when a sigmoid rounds to exactly 1.
+    """
+    floor = _LOG_ODDS_FLOOR
     return module.log(module.maximum(p, floor)) - module.log(
         module.maximum(1.0 - p, floor)
     )

@@ -165,3 +165,18 @@ def test_explain_prediction_on_synthetic_archive(
     placed = example.layout(chosen)
     assert [index for *_, index in placed] == [t.index for t in chosen.tokens]
     assert all(column + length <= example.WIDTH for _, column, length, _ in placed)
+
+
+def test_multi_label_tags_made_up_tickets(tiny_glove, capsys):
+    example = _load("multi_label")
+    results = example.main(
+        ["--glove", tiny_glove, "--n-tickets", "200", "--epochs", "6"]
+    )
+    out = capsys.readouterr().out
+    assert results["micro_f1"] > 0.8
+    assert "tag thresholds: account " in out
+    why = results["explained"]
+    assert why.target in example.TOPICS and why.predicted is not None
+    # The top word of the explained tag is one of that tag's words.
+    assert why.top[0].text in example.TOPICS[why.target]
+    assert f"why {why.target!r}" in out

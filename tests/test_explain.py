@@ -385,3 +385,178 @@ def test_a_networks_readout_model_is_built_once_and_dies_with_it(tiny_glove, pos
     del pipe, network, readout
     gc.collect()
     assert gone() is None
+
+
+# Multi-label: one explanation per (document, label), each toward the label's
+# own log-odds.
+
+_LABELS = list(TOPICS)
+
+
+def tagged_posts(n_posts, seed, length=10):
+    """Posts of words of one or two topics among common words, and the
+    indicator matrix of the topics each uses (columns in ``TOPICS`` order)."""
+    rng = np.random.default_rng(seed)
+    docs, tags = [], np.zeros((n_posts, len(_LABELS)), dtype=np.int64)
+    for i in range(n_posts):
+        topics = rng.choice(len(_LABELS), 1 + i % 2, replace=False)
+        words = rng.choice(COMMON, length).tolist()
+        for topic in topics:
+            words += rng.choice(TOPICS[_LABELS[topic]], 3).tolist()
+        rng.shuffle(words)
+        docs.append(" ".join(words))
+        tags[i, topics] = 1
+    return docs, tags
+
+
+def _copy(pipe):
+    import pickle
+
+    return pickle.loads(pickle.dumps(pipe))
+
+
+def _tagged_pipeline(tiny_glove, **params):
+    """A small multi-label pipeline, fitted; ``params`` override."""
+    params = {
+        "kernel_size": None,  # (1, 2): windows of one and two words
+        "dense_units": 0,
+        "epochs": 8,
+        "validation_split": 0.2,
+        "early_stopping": False,
+        "label_names": _LABELS,
+        **params,
+    }
+    return tiny_pipeline(tiny_glove, **params).fit(*tagged_posts(200, seed=0))
+
+
+@pytest.fixture(scope="module")
+def tagged_pipe(tiny_glove):
+    """The default multi-label network (lexical channel), exact."""
+    return _tagged_pipeline(tiny_glove)
+
+
+def _log_odds(p):
+    p = np.asarray(p, dtype=np.float64)
+    return np.log(p) - np.log1p(-p)
+
+
+def _log_odds_tolerance(p):
+    """float32 probabilities near 0 or 1 hold their log-odds less precisely."""
+    return float(1e-5 + 1e-6 / np.minimum(p, 1 - p).min())
+
+
+def _sample():
+    docs, _ = tagged_posts(6, seed=1)
+    return [*docs, "Rocket to the MOON, zorblax!", "the doctor drove the car"]
+
+
+@pytest.mark.parametrize("lexical", [True, False], ids=["lexical", "glove-only"])
+def test_each_labels_scores_add_up_to_its_log_odds(tagged_pipe, tiny_glove, lexical):
+    pipe = tagged_pipe if lexical else _tagged_pipeline(tiny_glove, lexical=False)
+    sample = _sample()
+    proba = pipe.predict_proba(sample)
+    predicted = pipe.predict(sample)
+    assert (predicted == 0).any()  # labels that are not predicted are checked too
+    for column, name in enumerate(_LABELS):
+        explanations = explain(pipe, sample, target=name)
+        assert len(explanations) == len(sample)
+        for i, why in enumerate(explanations):
+            p = proba[i, column]
+            assert why.method == "exact"
+            assert why.document_index == i
+            assert why.label == why.target == name
+            assert why.probability == why.target_probability == pytest.approx(p)
+            assert why.predicted == bool(predicted[i, column])
+            total = why.intercept + why.tokens.scores.sum()
+            assert total == pytest.approx(_log_odds(p), abs=_log_odds_tolerance(p))
+            # Each window's share is also split over its words.
+            assert all(w.last - w.first <= 1 for w in why.windows)
+
+
+def test_a_target_is_a_label_name_or_column(tagged_pipe):
+    doc = ["the rocket and the doctor reached orbit"]
+    (by_name,) = explain(tagged_pipe, doc, target="space")
+    (by_column,) = explain(tagged_pipe, doc, target=2)
+    (numpy_column,) = explain(tagged_pipe, doc, target=np.int64(2))
+    assert by_name.target == by_column.target == numpy_column.target == "space"
+    assert by_name.tokens.scores.tolist() == by_column.tokens.scores.tolist()
+    rocket = next(t for t in by_name.tokens if t.text == "rocket")
+    assert rocket.score > 0
+    (cars,) = explain(tagged_pipe, doc, target="cars")
+    assert cars.tokens[rocket.index].score < rocket.score
+    if not cars.predicted:
+        assert "not predicted" in cars.summary()
+    # Without label_names, labels are shown and taken as their columns.
+    unnamed = _copy(tagged_pipe)
+    unnamed[-1].label_names = None
+    (why,) = explain(unnamed, doc, target=2)
+    assert why.label == why.target == 2
+    assert why.tokens.scores.tolist() == by_name.tokens.scores.tolist()
+    with pytest.raises(ValueError, match=r"target='space' is not a label.*0 to 2"):
+        explain(unnamed, doc, target="space")
+
+
+@pytest.mark.parametrize("target", ["sports", 3, -1, True, 1.0, "Space"])
+def test_a_wrong_label_target_names_the_labels(tagged_pipe, target):
+    with pytest.raises(
+        ValueError, match=r"is not a label of this classifier.*'cars', 'med', 'space'"
+    ):
+        explain(tagged_pipe, ["a doc"], target=target)
+
+
+def test_the_default_explains_each_predicted_label_in_order(tagged_pipe):
+    sample = [*_sample(), "the one of them was in it"]
+    proba = tagged_pipe.predict_proba(sample)
+    # Thresholds under which the last document has no predicted label.
+    pipe = _copy(tagged_pipe)
+    pipe[-1].threshold_ = np.maximum(pipe[-1].threshold_, proba[-1])
+    predicted = pipe.predict(sample)
+    assert not predicted[-1].any() and predicted.sum(axis=1).max() >= 2
+    expected = [
+        (i, column, bool(row.any()))
+        for i, row in enumerate(predicted)
+        for column in (np.flatnonzero(row) if row.any() else [proba[i].argmax()])
+    ]
+    explanations = explain(pipe, sample)
+    assert [
+        (why.document_index, _LABELS.index(why.label), why.predicted)
+        for why in explanations
+    ] == expected
+    by_target = {name: explain(pipe, sample, target=name) for name in set(_LABELS)}
+    for why in explanations:
+        i = why.document_index
+        assert why.document == sample[i]
+        assert why.probability == pytest.approx(proba[i, _LABELS.index(why.label)])
+        # The same scores as when the label is named.
+        same = by_target[why.label][i]
+        assert why.tokens.scores == pytest.approx(same.tokens.scores)
+        assert why.intercept == pytest.approx(same.intercept)
+    assert "not predicted" in explanations[-1].summary()
+    assert len(str(explanations).splitlines()) == len(expected)
+
+
+def test_multi_label_occlusion_scores_each_labels_log_odds(tiny_glove):
+    pipe = _tagged_pipeline(tiny_glove, dense_units=8)
+    doc = "the doctor and a car on the road to the moon"
+    tokens = list(re.finditer(r"\w+", doc))
+    cuts = [doc[: t.start()] + " " + doc[t.end() :] for t in tokens]
+    proba = pipe.predict_proba([doc, *cuts]).astype(np.float64)
+    checked = 0
+    for column, name in enumerate(_LABELS):
+        (why,) = explain(pipe, [doc], target=name)
+        assert why.method == "occlusion" and why.intercept is None
+        assert all(t.read for t in why.tokens)
+        p = proba[:, column]
+        if np.minimum(p, 1 - p).min() < 1e-3:
+            continue  # float32 probabilities too close to 0 or 1 to compare
+        falls = _log_odds(p[0]) - _log_odds(p[1:])
+        assert why.tokens.scores == pytest.approx(falls, abs=2 * _log_odds_tolerance(p))
+        checked += 1
+    assert checked
+
+
+def test_explanations_know_their_document(planted_pipe):
+    docs, _ = planted_posts(2, seed=3)
+    explanations = explain(planted_pipe, docs)
+    assert [why.document_index for why in explanations] == list(range(len(docs)))
+    assert all(why.predicted is None for why in explanations)

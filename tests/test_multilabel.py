@@ -155,7 +155,6 @@ def test_keras_trains_sigmoid_outputs_on_per_label_losses(tiny_glove, keras_fits
     docs, Y = make_tagged_posts(64, seed=2)
     tiny_pipeline(tiny_glove, **{**TAGGED_NET, "epochs": 1}).fit(docs, Y)
     ((model, kwargs),) = keras_fits
-    combined, lexical, glove = model.outputs
     assert [t.shape[-1] for t in model.outputs] == [3, 3, 3]
     output = model.get_layer("probabilities")
     assert isinstance(output, ChannelMix) and output.multilabel
@@ -171,7 +170,7 @@ def test_keras_trains_sigmoid_outputs_on_per_label_losses(tiny_glove, keras_fits
     ]
     assert losses[1] is squared_hinge
     assert model._compile_config.config["loss_weights"] == [0.0, 1.0, 1.0]
-    x, targets = next(iter(kwargs["x"]))[:2]
+    targets = next(iter(kwargs["x"]))[1]
     assert len(targets) == 3
     for target in targets:
         assert target.dtype == "float32" and target.shape[1:] == (3,)
