@@ -72,7 +72,7 @@ from sklearn.svm import LinearSVC
 
 import skglove
 from skglove import BLOG_PARAMS, load_glove, make_glove_pipeline
-from skglove._training import set_mix
+from skglove._mix import set_mix
 from skglove.datasets import load_20newsgroups, load_20newsgroups_subjects
 
 #: name -> (how to load the split, accuracy the defaults must reach)

@@ -41,8 +41,9 @@ import numpy as np
 from keras import layers
 
 from ._layers import PROBABILITY_FLOOR, BagMax, Bags, BagTfidf, ChannelMix, log_odds
+from ._mix import is_multilabel
 from ._models import BAGS, KIM, OUTPUT
-from ._training import is_multilabel, predict
+from ._training import predict
 from ._windows import WindowMax
 
 __all__ = ["Attribution", "exact_attributions", "label_attributions", "output_logits"]

@@ -21,6 +21,7 @@ from sklearn.utils import ClassifierTags
 from sklearn.utils.validation import check_is_fitted
 
 from ._ids import glove_id
+from ._mix import fitted_mix
 from ._models import OUTPUT, PADDING_INVARIANT, build_network
 from ._multilabel import (
     MULTILABEL,
@@ -52,7 +53,6 @@ from ._training import (
     Seeds,
     fit_callbacks,
     fit_data,
-    fitted_mix,
     fitted_thresholds,
     hold_out,
     log_fit,

@@ -1,6 +1,7 @@
 """Training and prediction around the Keras model, without scikeras: seeds,
 the held-out split, the callbacks, the datasets, the trained heads, the
-channel mix, the multi-label thresholds and the log line of a fit.
+multi-label thresholds and the log line of a fit (the channel mix is
+:mod:`skglove._mix`'s).
 
 Nothing here touches a process-global generator: every seed is drawn from
 the estimator's own ``random_state`` and handed to the code that uses it.
@@ -12,12 +13,11 @@ from typing import NamedTuple
 
 import keras
 import numpy as np
-from scipy.optimize import minimize
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
 from ._batching import predict_in_batches, training_dataset
-from ._layers import PROBABILITY_FLOOR, log_odds, squared_hinge
+from ._layers import squared_hinge
 from ._models import GLOVE_HEAD, LEXICAL_HEAD, OUTPUT
 from ._multilabel import NEVER, label_thresholds, tuned_thresholds
 from ._sequences import as_sequences
@@ -259,177 +259,10 @@ def training_model(model: keras.Model) -> keras.Model:
     return keras.Model(model.inputs, outputs, name=f"{model.name}_heads")
 
 
-def fit_mix(logits, labels, sample_weight=None, alpha: float = 1e-3) -> np.ndarray:
-    """Non-negative weights ``w`` of each head's logits, such that
-    ``softmax(sum_i w_i * logits_i)`` has the lowest log-loss on ``labels``,
-    plus ``alpha / 2 * |w|^2``.
-
-    The objective is convex in ``w``, so L-BFGS-B finds the best weights: they
-    weigh the heads and set the temperature of the result at once. The
-    penalty keeps them finite when a head separates the held-out samples,
-    where the log-loss alone would drive the probabilities to 0 and 1.
-
-    Parameters
-    ----------
-    logits : list of ndarrays of shape (n_samples, n_classes)
-        Each head's class scores (log-probabilities for a probabilistic head)
-        on held-out samples.
-    labels : ndarray of shape (n_samples,)
-        The held-out class codes.
-    sample_weight : ndarray of shape (n_samples,) or None
-        Weights of the held-out samples in the log-loss.
-    alpha : float, default=1e-3
-        Strength of the L2 penalty on ``w``, against the mean log-loss.
-
-    Returns
-    -------
-    ndarray of shape (n_heads,)
-    """
-    logits = np.stack([np.asarray(z, dtype=np.float64) for z in logits])
-    labels = np.asarray(labels)
-    rows = np.arange(len(labels))
-    weights = np.ones(len(labels)) if sample_weight is None else sample_weight
-    weights = np.asarray(weights, dtype=np.float64) / np.sum(weights)
-
-    def loss_and_gradient(w):
-        z = np.tensordot(w, logits, axes=1)
-        z -= z.max(axis=1, keepdims=True)
-        proba = np.exp(z)
-        proba /= proba.sum(axis=1, keepdims=True)
-        loss = -np.sum(weights * np.log(np.maximum(proba[rows, labels], 1e-300)))
-        # d(-log p_y)/dz = p - onehot(y), and dz/dw_i = logits_i.
-        residual = proba
-        residual[rows, labels] -= 1
-        gradient = np.einsum("n,hnc,nc->h", weights, logits, residual)
-        return loss + alpha / 2 * w @ w, gradient + alpha * w
-
-    start = np.ones(len(logits))
-    result = minimize(
-        loss_and_gradient,
-        start,
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[(0, None)] * len(logits),
-    )
-    return result.x.astype(np.float32)
-
-
-def fit_label_mix(
-    logits, Y, sample_weight=None, alpha: float = 1e-3, min_count: int = 2
-) -> np.ndarray:
-    """Non-negative weights ``w`` of each head's logits for each label, and
-    an intercept ``b`` per label, such that ``sigmoid(sum_i w[i, l] *
-    logits_i[:, l] + b[l])`` has the lowest binary log-loss on label ``l``,
-    plus ``alpha / 2 * |w[:, l]|^2``: Platt scaling on the channels.
-
-    A label with fewer than ``min_count`` positive or negative samples here
-    is too rare to weigh alone; it gets the weights fitted on all labels at
-    once, and no intercept. Each objective is convex, and the labels' are
-    independent, so one L-BFGS-B run finds them all.
-
-    Parameters
-    ----------
-    logits : list of ndarrays of shape (n_samples, n_labels)
-        Each head's label logits on held-out samples.
-    Y : ndarray of shape (n_samples, n_labels)
-        Their indicator matrix.
-    sample_weight : ndarray of shape (n_samples,) or None
-        Weights of the held-out samples in the log-loss.
-    alpha : float, default=1e-3
-        Strength of the L2 penalty on each label's weights.
-    min_count : int, default=2
-        The fewest positive and negative samples for a label's own weights.
-
-    Returns
-    -------
-    ndarray of shape (n_heads + 1, n_labels)
-        The weights of each head, then the intercepts.
-    """
-    logits = np.stack([np.asarray(z, dtype=np.float64) for z in logits])
-    Y = np.asarray(Y, dtype=np.float64)
-    n_heads, _, n_labels = logits.shape
-    weights = np.ones(len(Y)) if sample_weight is None else sample_weight
-    weights = np.asarray(weights, dtype=np.float64) / np.sum(weights)
-
-    def label_losses(w, b):
-        z = np.einsum("hl,hnl->nl", w, logits) + b
-        # log(1 + e^z) - y z, and its derivative sigmoid(z) - y.
-        loss = weights @ (np.logaddexp(0.0, z) - Y * z)
-        residual = weights[:, None] * (0.5 * (1 + np.tanh(z / 2)) - Y)
-        return loss, np.einsum("hnl,nl->hl", logits, residual), residual.sum(axis=0)
-
-    def shared(w):
-        loss, gradient, _ = label_losses(np.repeat(w[:, None], n_labels, axis=1), 0)
-        return loss.mean() + alpha / 2 * w @ w, gradient.mean(axis=1) + alpha * w
-
-    def per_label(flat):
-        w, b = flat[:-n_labels].reshape(n_heads, n_labels), flat[-n_labels:]
-        loss, gradient, db = label_losses(w, b)
-        penalty = alpha / 2 * np.sum(w * w)
-        return loss.sum() + penalty, np.concatenate(
-            [(gradient + alpha * w).ravel(), db]
-        )
-
-    bounds = [(0, None)] * n_heads
-    common = minimize(shared, np.ones(n_heads), jac=True, bounds=bounds).x
-    mix = np.zeros((n_heads + 1, n_labels))
-    mix[:n_heads] = common[:, None]
-    positives = (Y > 0).sum(axis=0)
-    own = (positives >= min_count) & (len(Y) - positives >= min_count)
-    if own.any():
-        fitted = minimize(
-            per_label,
-            mix.ravel(),
-            jac=True,
-            method="L-BFGS-B",
-            bounds=bounds * n_labels + [(None, None)] * n_labels,
-        ).x
-        fitted = np.concatenate(
-            [fitted[:-n_labels].reshape(n_heads, n_labels), fitted[None, -n_labels:]]
-        )
-        mix[:, own] = fitted[:, own]
-    return mix.astype(np.float32)
-
-
 def head_losses(model: keras.Model, loss) -> list:
     """The loss of each head of :func:`heads`: the lexical scores are a
     LinearSVC's, trained with its squared hinge; the network uses ``loss``."""
     return [squared_hinge if name == LEXICAL_HEAD else loss for name in heads(model)]
-
-
-def is_multilabel(model: keras.Model) -> bool:
-    """Whether the network's outputs are one sigmoid per label."""
-    output = model.get_layer(OUTPUT)
-    if hasattr(output, "multilabel"):  # a ChannelMix
-        return output.multilabel
-    return output.activation is keras.activations.sigmoid
-
-
-def head_logits(model: keras.Model, outputs) -> list[np.ndarray]:
-    """Each head's output of :func:`training_model` as logits, as
-    :class:`skglove._layers.ChannelMix` reads them: the lexical scores as
-    they are, the network's probabilities by their log (softmax) or their
-    log-odds (sigmoid, one per label)."""
-    multilabel = is_multilabel(model)
-    return [
-        out
-        if name == LEXICAL_HEAD
-        else log_odds(out.astype(np.float64), np)
-        if multilabel
-        else np.log(np.maximum(out, PROBABILITY_FLOOR))
-        for name, out in zip(heads(model), outputs, strict=True)
-    ]
-
-
-def set_mix(model: keras.Model, weights) -> None:
-    """Set the weights with which the heads' probabilities are combined: for
-    a multi-label network, the last row holds each label's intercept."""
-    output = model.get_layer(OUTPUT)
-    weights = np.asarray(weights, dtype=np.float32)
-    if output.multilabel:
-        weights, offset = weights[:-1], weights[-1]
-        output.offset.assign(offset)
-    output.mix.assign(weights)
 
 
 def trained_heads(model: keras.Model, metrics) -> keras.Model:
@@ -478,44 +311,6 @@ def predict(model: keras.Model, X, **predict_args):
     """``model.predict`` on encoded ids, each row independent of the others;
     see :func:`skglove._batching.predict_in_batches`."""
     return predict_in_batches(model, as_sequences(X), **predict_args)
-
-
-def current_mix(model: keras.Model) -> np.ndarray:
-    """The weights of :func:`set_mix`, as the network holds them."""
-    output = model.get_layer(OUTPUT)
-    if output.multilabel:
-        return np.concatenate([output.mix.numpy(), output.offset.numpy()[None]])
-    return output.mix.numpy()
-
-
-def fitted_mix(
-    model: keras.Model, X, y, sample_weight, rows, n_classes: int, **predict_args
-):
-    """Set and return the channel weights with the lowest log-loss on the
-    samples ``rows``, the validation split.
-
-    Without a validation split (``rows`` None), or with fewer than two
-    samples per class in it (too few to weigh anything), the weights stay as
-    they are (initially 1 and 1).
-    """
-    if rows is None or len(rows) < 2 * n_classes:
-        if rows is not None:
-            _log.info(
-                "kept the channel weights: the validation split holds %d "
-                "samples for %d classes",
-                len(rows),
-                n_classes,
-            )
-        return current_mix(model)
-    outputs = predict(training_model(model), X.take(rows), **predict_args)
-    weights = None if sample_weight is None else sample_weight[rows]
-    logits = head_logits(model, outputs)
-    if is_multilabel(model):
-        mix = fit_label_mix(logits, y[rows], weights)
-    else:
-        mix = fit_mix(logits, class_codes(y[rows]), weights)
-    set_mix(model, mix)
-    return mix
 
 
 def log_fit(

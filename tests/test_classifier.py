@@ -19,8 +19,9 @@ from skglove import (
     load_glove,
     make_glove_pipeline,
 )
+from skglove._mix import fit_mix
 from skglove._table import IdTable
-from skglove._training import CosineDecay, RenameLogs, fit_mix, training_model
+from skglove._training import CosineDecay, RenameLogs, training_model
 
 
 @pytest.fixture(scope="module")

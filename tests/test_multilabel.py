@@ -17,8 +17,8 @@ from sklearn.model_selection import cross_val_score
 
 import skglove
 from skglove._layers import ChannelMix, log_odds, squared_hinge
+from skglove._mix import fit_label_mix
 from skglove._multilabel import check_indicator, tuned_thresholds
-from skglove._training import fit_label_mix
 
 #: The default network, small: windows (1, 2), the lexical channel, exact.
 TAGGED_NET = dict(
