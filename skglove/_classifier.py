@@ -440,8 +440,10 @@ class GloveCNNClassifier(KerasClassifier):
         ----------
         X : array-like of shape (n_samples, max_len)
             Id sequences from :class:`GloveSequenceVectorizer`.
-        y : array-like of shape (n_samples,)
-            Class labels, numbers or strings; at least two classes.
+        y : array-like of shape (n_samples,), or (n_samples, n_labels)
+            Class labels, numbers or strings, at least two classes; or a
+            multi-label indicator matrix, 0 or 1 per label (dense or sparse,
+            at least two columns).
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the samples in the loss.
         **kwargs
@@ -485,10 +487,12 @@ class GloveCNNClassifier(KerasClassifier):
         ----------
         X : array-like of shape (n_samples, max_len)
             Id sequences.
-        y : array-like of shape (n_samples,)
-            Class labels.
+        y : array-like of shape (n_samples,), or (n_samples, n_labels)
+            Class labels, or a multi-label indicator matrix with the same
+            columns at every call.
         classes : array-like of shape (n_classes,), default=None
             Every class, on the first call; the labels of ``y`` otherwise.
+            For a multi-label ``y``, None or its column numbers.
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the samples in the loss.
         **kwargs

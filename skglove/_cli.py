@@ -95,6 +95,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     data.add_argument("--text-column", default="text", help="CSV column of texts")
     data.add_argument("--label-column", default="label", help="CSV column of labels")
+    data.add_argument(
+        "--label-separator",
+        type=_separator,
+        default=";",
+        metavar="SEP",
+        help="what separates the labels of a row in a multi-label CSV "
+        "(default ';'); a CSV none of whose label cells holds it has one label "
+        "per row",
+    )
 
     parser = argparse.ArgumentParser(
         prog="python -m skglove",
@@ -136,6 +145,14 @@ def _parser() -> argparse.ArgumentParser:
         ("--validation-split", float),
     ):
         train.add_argument(option, type=kind, help="the parameter of that name")
+    train.add_argument(
+        "--threshold",
+        type=_threshold,
+        metavar="T",
+        help="multi-label data only: a label is predicted where its probability "
+        "exceeds T (default 0.5), or 'tuned' for each label's best F1 on the "
+        "validation split",
+    )
     train.add_argument("--random-state", type=int, default=0, help="seed")
     train.add_argument(
         "--max-train", type=int, help="use only the first N training documents"
@@ -152,7 +169,10 @@ def _parser() -> argparse.ArgumentParser:
         "evaluate",
         parents=[common, data],
         help="print accuracy and a classification report",
-        description="Score a saved model. An archive is read as its bydate test split.",
+        description="Score a saved model. An archive is read as its bydate test "
+        "split. A multi-label model reads every label cell as labels joined by "
+        "--label-separator, and prints a report per label, micro and macro F1 "
+        "and the subset accuracy.",
     )
     evaluate.add_argument("model", help="a model written by 'train'")
     evaluate.add_argument(
@@ -165,9 +185,11 @@ def _parser() -> argparse.ArgumentParser:
         parents=[common],
         help="print one label per input line",
         description="Read one document per line from stdin (or --input) and "
-        "print one predicted label per line. With --explain, each label is "
-        "followed by a tab, its probability, a tab and the words that scored "
-        "highest toward it (see skglove.explain).",
+        "print one predicted label per line; for a multi-label model, every "
+        "predicted label, joined by --label-separator (an empty line when "
+        "none is). With --explain, each label is followed by a tab, its "
+        "probability, a tab and the words that scored highest toward it (see "
+        "skglove.explain); a multi-label model's labels are tab-separated too.",
     )
     predict.add_argument("model", help="a model written by 'train'")
     predict.add_argument("--input", help="a text file to read instead of stdin")
@@ -177,6 +199,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     predict.add_argument(
         "--top", type=int, default=5, help="words shown by --explain (default 5)"
+    )
+    predict.add_argument(
+        "--label-separator",
+        type=_separator,
+        default=";",
+        metavar="SEP",
+        help="joins a multi-label model's predicted labels (default ';')",
     )
     predict.set_defaults(run=_predict)
 
@@ -202,6 +231,23 @@ def _json_object(text: str) -> dict:
     return value
 
 
+def _separator(text: str) -> str:
+    if not text or any(c in text for c in "\n\r"):
+        raise argparse.ArgumentTypeError("must be a string without line breaks")
+    return text
+
+
+def _threshold(text: str) -> float | str:
+    if text == "tuned":
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number between 0 and 1 or 'tuned', got {text!r}"
+        ) from None
+
+
 def _train(args) -> None:
     from . import BLOG_PARAMS, make_glove_pipeline, save
 
@@ -213,6 +259,7 @@ def _train(args) -> None:
         "max_words",
         "batch_size",
         "validation_split",
+        "threshold",
     ):
         if getattr(args, name) is not None:
             params[name] = getattr(args, name)
@@ -220,26 +267,70 @@ def _train(args) -> None:
     # An existing file is recorded by its absolute path, for `info`.
     glove = os.path.abspath(args.glove) if os.path.isfile(args.glove) else args.glove
     pipe = make_glove_pipeline(glove=glove, **params)
-    texts, labels = _read_data(args, "train")
-    texts, labels = texts[: args.max_train], labels[: args.max_train]
-    pipe.fit(texts, labels)
+    data = _read_data(args, "train").head(args.max_train)
+    if data.is_multilabel(args.label_separator):
+        from sklearn.preprocessing import MultiLabelBinarizer
+
+        binarizer = MultiLabelBinarizer()
+        y = binarizer.fit_transform(data.label_sets(args.label_separator))
+        names = [str(name) for name in binarizer.classes_]
+        if len(names) < 2:
+            raise ValueError(
+                f"{args.data}: multi-label data needs at least two distinct "
+                f"labels, but every row's labels are among {names!r}"
+            )
+        pipe.set_params(glovecnnclassifier__label_names=names)
+        kind = f"{len(names)} labels (multi-label)"
+    else:
+        if args.threshold is not None:
+            raise ValueError(
+                f"--threshold applies to multi-label data, but no label cell of "
+                f"{args.data} holds the separator {args.label_separator!r} "
+                "(--label-separator)"
+            )
+        y = data.single_labels()
+        kind = None
+    pipe.fit(data.texts, y)
     save(pipe, args.out)
-    print(
-        f"trained on {len(texts)} documents of {len(pipe.classes_)} classes; "
-        f"saved to {args.out}"
-    )
+    kind = kind or f"{len(pipe.classes_)} classes"
+    print(f"trained on {len(data.texts)} documents of {kind}; saved to {args.out}")
 
 
 def _evaluate(args) -> None:
+    model = _load_model(args.model)
+    data = _read_data(args, "test").head(args.max_test)
+    names = _label_names(model)
+    if names is None:
+        _evaluate_classes(model, data.texts, data.single_labels())
+    else:
+        Y = data.indicator(args.label_separator, names)
+        _evaluate_labels(model, data.texts, Y, names)
+
+
+def _evaluate_classes(model, texts: list[str], labels: np.ndarray) -> None:
     from sklearn.metrics import accuracy_score, classification_report
 
-    model = _load_model(args.model)
-    texts, labels = _read_data(args, "test")
-    texts, labels = texts[: args.max_test], labels[: args.max_test]
     predicted = model.predict(texts)
     print(classification_report(labels, predicted, digits=3, zero_division=0))
     print(
         f"accuracy: {accuracy_score(labels, predicted):.4f} on {len(texts)} documents"
+    )
+
+
+def _evaluate_labels(model, texts: list[str], Y: np.ndarray, names) -> None:
+    from sklearn.metrics import accuracy_score, classification_report, f1_score
+
+    predicted = model.predict(texts)
+    report = classification_report(
+        Y, predicted, target_names=names, digits=3, zero_division=0
+    )
+    print(report)
+    for average in ("micro", "macro"):
+        f1 = f1_score(Y, predicted, average=average, zero_division=0)
+        print(f"{average} F1: {f1:.4f}")
+    # accuracy_score of indicator matrices: every label of a row right.
+    print(
+        f"subset accuracy: {accuracy_score(Y, predicted):.4f} on {len(texts)} documents"
     )
 
 
@@ -259,16 +350,45 @@ def _predict(args) -> None:
     lines = _lines(text)
     if not lines:
         return
+    names = _label_names(model)
     if args.explain:
-        from ._explain import explain
-
-        rows = [
-            f"{_one_line(e.label)}\t{e.probability:.3f}\t{e.top_text()}"
-            for e in explain(model, lines, top=args.top)
-        ]
-    else:
+        rows = _explained_rows(model, lines, args.top, names is not None)
+    elif names is None:
         rows = [_one_line(label) for label in model.predict(lines)]
+    else:
+        rows = [
+            args.label_separator.join(_one_line(names[i]) for i in np.flatnonzero(row))
+            for row in model.predict(lines)
+        ]
     sys.stdout.write("\n".join(rows) + "\n")
+
+
+def _explained_rows(model, lines: list[str], top: int, multilabel: bool) -> list:
+    """One row per line: each explained label, its probability and top words,
+    tab-separated; for a multi-label model, every predicted label in turn."""
+    from ._explain import explain
+
+    explanations = explain(model, lines, top=top)
+    if not multilabel:
+        return [_explained(e) for e in explanations]
+    groups = [[] for _ in lines]
+    for e in explanations:
+        index = getattr(e, "document_index", None)
+        if index is None:  # pragma: no cover - an explain() without it
+            raise ValueError(
+                "--explain cannot line up a multi-label model's explanations "
+                "with the input lines in this version of skglove; predict "
+                "without --explain"
+            )
+        # A line without a predicted label is explained toward its most
+        # probable one, which is not predicted: the line stays empty.
+        if getattr(e, "predicted", True):
+            groups[index].append(_explained(e))
+    return ["\t".join(group) for group in groups]
+
+
+def _explained(e) -> str:
+    return f"{_one_line(e.label)}\t{e.probability:.3f}\t{e.top_text()}"
 
 
 def _lines(text: str) -> list[str]:
@@ -314,8 +434,17 @@ def _info(args) -> None:
         )
         print(f"vocabulary: {len(vectorizer.vocabulary_)} words{found}")
     if hasattr(classifier, "classes_"):
-        classes = [str(c) for c in classifier.classes_]
-        print(f"classes ({len(classes)}): {', '.join(classes)}")
+        names = _label_names(model)
+        if names is None:
+            classes = [str(c) for c in classifier.classes_]
+            print(f"classes ({len(classes)}): {', '.join(classes)}")
+        else:
+            print(f"labels ({len(names)}, multi-label): {', '.join(names)}")
+            thresholds = ", ".join(
+                f"{name} {t:.3f}" + (" (never predicted)" if t >= 1 else "")
+                for name, t in zip(names, classifier.threshold_, strict=True)
+            )
+            print(f"thresholds (threshold={classifier.threshold!r}): {thresholds}")
         history = classifier.history_
         scores = ", ".join(f"{k} {v[-1]:.4f}" for k, v in history.items() if v)
         print(f"training: {len(history.get('loss', []))} epoch(s); last: {scores}")
@@ -340,8 +469,77 @@ def _load_model(path: str):
     return model.set_params(**dict.fromkeys(verbose, 0))
 
 
-def _read_data(args, subset: str) -> tuple[list[str], np.ndarray]:
-    """Texts and string labels from a CSV/TSV file or a 20news-bydate archive."""
+def _label_names(model) -> list[str] | None:
+    """The names of a multi-label model's label columns (their numbers when
+    it has no ``label_names``), or None for a model of one class per sample."""
+    classifier = model.steps[-1][1] if hasattr(model, "steps") else model
+    if getattr(classifier, "target_type_", None) != "multilabel-indicator":
+        return None
+    names = classifier.label_names
+    if names is None:
+        names = classifier.classes_
+    return [str(name) for name in names]
+
+
+class _Data:
+    """Texts and their label cells, as read; ``lines`` are the cells' line
+    numbers in a CSV file (None for an archive, whose labels are never
+    split)."""
+
+    def __init__(self, source: str, column: str, texts, cells, lines) -> None:
+        self.source, self.column = source, column
+        self.texts, self.cells, self.lines = texts, cells, lines
+
+    def head(self, n: int | None) -> "_Data":
+        lines = None if self.lines is None else self.lines[:n]
+        return _Data(self.source, self.column, self.texts[:n], self.cells[:n], lines)
+
+    def is_multilabel(self, separator: str) -> bool:
+        """Whether some label cell holds ``separator``."""
+        return self.lines is not None and any(separator in c for c in self.cells)
+
+    def single_labels(self) -> np.ndarray:
+        """One label per row: the cells as they are, none empty."""
+        for i, cell in enumerate(self.cells):
+            if not cell:
+                raise ValueError(f"{self._where(i)}: empty or missing {self.column!r}")
+        return np.asarray(self.cells)
+
+    def label_sets(self, separator: str) -> list[list[str]]:
+        """Each row's labels: its cell split at ``separator``, each part
+        stripped, empty parts dropped. An empty cell is a row without label."""
+        if self.lines is None:
+            return [[cell] for cell in self.cells]
+        return [
+            [part for part in map(str.strip, cell.split(separator)) if part]
+            for cell in self.cells
+        ]
+
+    def indicator(self, separator: str, names: list[str]) -> np.ndarray:
+        """The label sets as an indicator matrix over ``names``, in order."""
+        sets = self.label_sets(separator)
+        known = set(names)
+        for i, labels in enumerate(sets):
+            unknown = [label for label in labels if label not in known]
+            if unknown:
+                raise ValueError(
+                    f"{self._where(i)}: {unknown[0]!r} is not a label of the "
+                    f"model; its labels are: {', '.join(map(repr, names))}"
+                )
+        Y = np.zeros((len(sets), len(names)), dtype=np.int64)
+        column = {name: j for j, name in enumerate(names)}
+        for i, labels in enumerate(sets):
+            Y[i, [column[label] for label in labels]] = 1
+        return Y
+
+    def _where(self, i: int) -> str:
+        if self.lines is None:
+            return f"{self.source}, document {i + 1}"
+        return f"{self.source}, line {self.lines[i]}"
+
+
+def _read_data(args, subset: str) -> _Data:
+    """Texts and label cells from a CSV/TSV file or a 20news-bydate archive."""
     from .datasets import load_20newsgroups
 
     path = Path(args.data)
@@ -350,7 +548,8 @@ def _read_data(args, subset: str) -> tuple[list[str], np.ndarray]:
     delimiter = _CSV_SUFFIXES.get(path.suffix.lower())
     if delimiter is None:
         news = load_20newsgroups(subset, archive=path)
-        return news.data, np.asarray(news.target_names)[news.target]
+        labels = np.asarray(news.target_names)[news.target].tolist()
+        return _Data(args.data, "label", list(news.data), labels, None)
     csv.field_size_limit(2**31 - 1)  # posts can be long
     with open(path, newline="", encoding="utf-8") as file:
         rows = csv.DictReader(file, delimiter=delimiter)
@@ -361,16 +560,17 @@ def _read_data(args, subset: str) -> tuple[list[str], np.ndarray]:
                     f"{args.data} has no column {column!r}; its columns are: "
                     f"{', '.join(map(repr, columns)) or 'none (empty file)'}"
                 )
-        texts, labels = [], []
+        texts, cells, lines = [], [], []
         for row in rows:
             texts.append(row[args.text_column] or "")
             label = row[args.label_column]
-            if not label:
+            if label is None:  # a short row
                 raise ValueError(
                     f"{args.data}, line {rows.line_num}: empty or missing "
                     f"{args.label_column!r}"
                 )
-            labels.append(label)
+            cells.append(label)
+            lines.append(rows.line_num)
     if not texts:
         raise ValueError(f"{args.data} holds no rows")
-    return texts, np.asarray(labels)
+    return _Data(args.data, args.label_column, texts, cells, lines)

@@ -84,7 +84,11 @@ def predict(estimator: Any, X: Any, *, method: str = "predict", client=None):
         For a Bag, a Bag with one label (``predict``) or one array of class
         probabilities (``predict_proba``) per document. For a Series, a Series
         of labels or a DataFrame with one column per class, on the index of
-        ``X``. Order follows ``X``.
+        ``X``. Order follows ``X``. For a multi-label classifier, ``predict``
+        gives a list of 0/1, one per label, per document of a Bag, and for a
+        Series a DataFrame with one 0/1 column per label; the columns of its
+        DataFrames are named by the classifier's ``label_names`` (its column
+        numbers, ``classes_``, when it has none).
 
     Raises
     ------
@@ -119,15 +123,54 @@ def predict(estimator: Any, X: Any, *, method: str = "predict", client=None):
     check_is_fitted(estimator)
     kind = _collection_kind(X)
     model = _broadcast(estimator, client)
+    columns = _columns(estimator)
     if kind == "bag":
-        return X.map_partitions(_score_bag_partition, model, method)
-    classes = np.asarray(estimator.classes_)
-    if method == "predict":
-        meta = X._meta.__class__([], dtype=classes.dtype, name=X.name)
+        return X.map_partitions(_score_bag_partition, model, method, columns)
+    if method == "predict" and not _is_multilabel(estimator):
+        dtype = np.asarray(estimator.classes_).dtype
+        meta = X._meta.__class__([], dtype=dtype, name=X.name)
     else:
-        empty = np.empty((0, len(classes)), dtype=np.float32)
-        meta = _proba_frame(empty, classes, X._meta.index)
-    return X.map_partitions(_score_series_partition, model, method, meta=meta)
+        empty = np.empty((0, len(columns)), dtype=_dtype(estimator, method))
+        meta = _frame(empty, columns, X._meta.index)
+    return X.map_partitions(_score_series_partition, model, method, columns, meta=meta)
+
+
+def _classifier(estimator):
+    """The estimator that makes the predictions: a pipeline's last step, a
+    search's best estimator."""
+    while True:
+        if hasattr(estimator, "steps"):
+            estimator = estimator.steps[-1][1]
+        elif hasattr(estimator, "best_estimator_"):
+            estimator = estimator.best_estimator_
+        else:
+            return estimator
+
+
+def _is_multilabel(estimator) -> bool:
+    """Whether ``estimator`` predicts an indicator matrix, one 0/1 column per
+    label, rather than one class per document."""
+    classifier = _classifier(estimator)
+    if getattr(classifier, "target_type_", None) == "multilabel-indicator":
+        return True
+    return bool(getattr(classifier, "multilabel_", False))  # OneVsRestClassifier
+
+
+def _columns(estimator) -> list:
+    """The names of the score columns: the classes, or a multi-label
+    classifier's ``label_names`` (its column numbers when it has none)."""
+    classes = np.asarray(estimator.classes_).tolist()
+    if not _is_multilabel(estimator):
+        return classes
+    names = getattr(_classifier(estimator), "label_names", None)
+    return classes if names is None else list(names)
+
+
+def _dtype(estimator, method: str):
+    if method == "predict_proba":
+        return np.float32
+    # A multi-label prediction has the dtype of the indicator seen at fit.
+    return getattr(_classifier(estimator), "y_dtype_", np.int64)
 
 
 def _collection_kind(X) -> str:
@@ -154,29 +197,28 @@ def _broadcast(estimator, client):
     return client.scatter(estimator, broadcast=True, hash=False)
 
 
-def _score(estimator, docs: list, method: str) -> np.ndarray:
+def _score(estimator, docs: list, method: str, columns: list) -> np.ndarray:
     if docs:
         return getattr(estimator, method)(docs)
     # Estimators refuse an empty corpus; an empty partition is fine.
-    classes = np.asarray(estimator.classes_)
-    if method == "predict":
-        return classes[:0]
-    return np.empty((0, len(classes)), dtype=np.float32)
+    if method == "predict" and not _is_multilabel(estimator):
+        return np.asarray(estimator.classes_)[:0]
+    return np.empty((0, len(columns)), dtype=_dtype(estimator, method))
 
 
-def _score_bag_partition(docs, estimator, method: str) -> list:
-    scores = _score(estimator, list(docs), method)
+def _score_bag_partition(docs, estimator, method: str, columns: list) -> list:
+    scores = _score(estimator, list(docs), method, columns)
     return scores.tolist() if method == "predict" else list(scores)
 
 
-def _score_series_partition(docs, estimator, method: str):
-    scores = _score(estimator, docs.tolist(), method)
-    if method == "predict":
+def _score_series_partition(docs, estimator, method: str, columns: list):
+    scores = _score(estimator, docs.tolist(), method, columns)
+    if scores.ndim == 1:
         return docs.__class__(scores, index=docs.index, name=docs.name)
-    return _proba_frame(scores, estimator.classes_, docs.index)
+    return _frame(scores, columns, docs.index)
 
 
-def _proba_frame(proba, classes, index):
+def _frame(scores, columns, index):
     import pandas as pd  # dask.dataframe depends on pandas
 
-    return pd.DataFrame(proba, index=index, columns=np.asarray(classes).tolist())
+    return pd.DataFrame(scores, index=index, columns=columns)

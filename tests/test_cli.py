@@ -6,6 +6,7 @@ call ``skglove._cli.main``, which ``python -m skglove`` exits with, in this
 process.
 """
 
+import contextlib
 import csv
 import io
 import json
@@ -13,8 +14,9 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
-from conftest import TINY_NET, make_posts
+from conftest import COMMON, TINY_NET, TOPICS, make_posts, make_tagged_posts
 
 from skglove._cli import main
 
@@ -187,3 +189,206 @@ def test_real_archive_round_trip(real_archive, tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(sys, "stdin", stdin)
     assert main(["predict", str(model)]) == 0
     assert len(capsys.readouterr().out.splitlines()) == 2
+
+
+# --- Multi-label CSVs: several labels per row, joined by a separator.
+
+#: A network that learns the tags in a few seconds: windows (1, 2), the
+#: lexical channel, thresholds tuned on a validation split.
+TAGGED_PARAMS = [
+    "--params",
+    json.dumps({**TINY_NET, "kernel_size": None, "dense_units": 0}),
+    "--epochs",
+    "8",
+    "--validation-split",
+    "0.25",
+    "--max-len",
+    "30",
+    "--verbose",
+    "0",
+]
+
+
+def _tagged_rows(n_posts, seed, separator=";"):
+    """Posts of one or two topics, each tagged with its topics (with stray
+    spaces and a doubled separator), and a few posts of common words only,
+    with an empty label cell: no label."""
+    docs, Y = make_tagged_posts(n_posts, seed=seed)
+    names = list(TOPICS)
+    rows = []
+    for i, (doc, tags) in enumerate(zip(docs, Y, strict=True)):
+        labels = [names[j] for j in np.flatnonzero(tags)]
+        glue = f" {separator} " if i % 3 else separator * 2
+        rows.append((doc, glue.join(labels)))
+    rng = np.random.default_rng(seed)
+    rows += [(" ".join(rng.choice(COMMON, 12)), "") for _ in range(n_posts // 10)]
+    return rows
+
+
+def _write_csv(path, rows, header=("text", "tags"), delimiter=","):
+    with open(path, "w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file, delimiter=delimiter)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture(scope="module")
+def tagged_csvs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tagged")
+    train = _write_csv(folder / "train.csv", _tagged_rows(240, seed=0))
+    test = _write_csv(folder / "test.csv", _tagged_rows(90, seed=1))
+    return train, test
+
+
+@pytest.fixture(scope="module")
+def tagged_model(tagged_csvs, tiny_glove):
+    """A multi-label model trained in this process by ``train``."""
+    train, _ = tagged_csvs
+    model = train.with_name("tagged.skglove")
+    argv = ["train", "--data", str(train), "--label-column", "tags"]
+    argv += ["--glove", tiny_glove, "--out", str(model), "--threshold", "tuned"]
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        assert main([*argv, *TAGGED_PARAMS]) == 0
+    assert f"trained on 264 documents of 3 labels (multi-label); saved to {model}" in (
+        out.getvalue()
+    )
+    return model
+
+
+def _stdin(monkeypatch, lines):
+    data = ("\n".join(lines) + "\n").encode()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+
+
+def test_multilabel_csv_round_trip(tagged_model, tagged_csvs, capsys, monkeypatch):
+    from skglove import load
+
+    pipe = load(tagged_model)
+    assert pipe[-1].label_names == ["cars", "med", "space"]
+    docs, Y = make_tagged_posts(60, seed=2)
+    _stdin(monkeypatch, [*docs, "", "the of and a"])
+    assert main(["predict", str(tagged_model)]) == 0
+    printed = capsys.readouterr().out.split("\n")
+    # One line per input line, the empty document included; the last is the
+    # final newline's.
+    assert len(printed) == len(docs) + 3 and printed[-1] == ""
+    expected = [
+        ";".join(np.asarray(["cars", "med", "space"])[np.flatnonzero(row)])
+        for row in pipe.predict([*docs, "", "the of and a"])
+    ]
+    assert printed[:-1] == expected
+    # Every predicted label is printed: the two-topic posts get both.
+    truth = [";".join(np.asarray(list(TOPICS))[np.flatnonzero(r)]) for r in Y]
+    assert np.mean([p == t for p, t in zip(printed, truth, strict=False)]) > 0.8
+    assert sum(line.count(";") == 1 for line in printed) > 20
+    # Common words only: no label, an empty line.
+    assert printed[-2] == ""
+
+    _, test = tagged_csvs
+    argv = ["evaluate", str(tagged_model), "--data", str(test)]
+    assert main([*argv, "--label-column", "tags"]) == 0
+    out = capsys.readouterr().out
+    for name in ("cars", "med", "space", "micro avg", "samples avg"):
+        assert name in out
+    micro = float(out.split("micro F1: ")[1].split()[0])
+    assert micro > 0.85 and "macro F1: " in out
+    assert "subset accuracy: " in out and "on 99 documents" in out
+
+    assert main(["info", str(tagged_model)]) == 0
+    out = capsys.readouterr().out
+    assert "labels (3, multi-label): cars, med, space" in out
+    thresholds = out.split("thresholds (threshold='tuned'): ")[1].splitlines()[0]
+    assert [t.split()[0] for t in thresholds.split(", ")] == ["cars", "med", "space"]
+    assert "glovecnnclassifier__label_names = ['cars', 'med', 'space']" in out
+
+
+def test_multilabel_predict_explain(tagged_model, tmp_path, capsys):
+    from skglove import load
+
+    docs = [
+        "the rocket and the doctor",
+        "the of and a",
+        "a car on the road to the moon",
+    ]
+    path = tmp_path / "docs.txt"
+    path.write_text("\n".join(docs) + "\n", encoding="utf-8")
+    command = ["predict", str(tagged_model), "--input", str(path)]
+    assert main(command) == 0
+    labels = [line.split(";") for line in capsys.readouterr().out.splitlines()]
+    assert main([*command, "--explain", "--top", "2"]) == 0
+    rows = capsys.readouterr().out.split("\n")[:-1]
+    assert len(rows) == len(docs)
+    explained = [row.split("\t") if row else [] for row in rows]
+    # Each predicted label in turn: its name, probability and top words.
+    assert [row[::3] for row in explained] == [
+        [] if label == [""] else label for label in labels
+    ]
+    proba = load(tagged_model).predict_proba(docs)
+    names = ["cars", "med", "space"]
+    for row, p in zip(explained, proba, strict=True):
+        for name, probability in zip(row[::3], row[1::3], strict=True):
+            assert probability == f"{p[names.index(name)]:.3f}"
+    assert sorted(explained[0][::3]) == ["med", "space"]
+
+
+def test_label_separator_option(tagged_csvs, tiny_glove, tmp_path, capsys):
+    rows = _tagged_rows(60, seed=3, separator="|")
+    data = _write_csv(tmp_path / "tags.tsv", rows, delimiter="\t")
+    model = tmp_path / "bars.skglove"
+    argv = ["train", "--data", str(data), "--label-column", "tags"]
+    argv += ["--glove", tiny_glove, "--out", str(model), *TINY_PARAMS]
+    assert main([*argv, "--label-separator", "|"]) == 0
+    assert "documents of 3 labels (multi-label)" in capsys.readouterr().out
+
+    path = tmp_path / "docs.txt"
+    path.write_text("rocket moon doctor nurse\n", encoding="utf-8")
+    command = ["predict", str(model), "--input", str(path)]
+    assert main([*command, "--label-separator", " | "]) == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    assert set(line.split(" | ")) <= {"", "cars", "med", "space"}
+
+    # Without the option, no cell holds ';': one label per row, the cells
+    # whole, so the empty cells of the posts without a label are refused.
+    assert main(argv) == 1
+    assert "tags.tsv, line 62: empty or missing 'tags'" in capsys.readouterr().err
+
+
+def test_multilabel_input_errors(
+    tagged_model, tagged_csvs, posts_csv, tmp_path, capsys
+):
+    unknown = _write_csv(
+        tmp_path / "unknown.csv",
+        [("a rocket", "space"), ("a comet", "space;astro")],
+        header=("text", "label"),
+    )
+    single = _write_csv(
+        tmp_path / "single.csv", [("a", "x;"), ("b", "x ; ")], header=("text", "label")
+    )
+    cases = [
+        (
+            ["evaluate", str(tagged_model), "--data", str(unknown)],
+            "unknown.csv, line 3: 'astro' is not a label of the model; its labels "
+            "are: 'cars', 'med', 'space'",
+        ),
+        (
+            [
+                *("train", "--data", str(posts_csv), "--label-column", "topic"),
+                *("--text-column", "body", "--out", "x", "--threshold", "tuned"),
+            ],
+            "--threshold applies to multi-label data, but no label cell of",
+        ),
+        (
+            ["train", "--data", str(single), "--out", "x"],
+            "multi-label data needs at least two distinct labels",
+        ),
+    ]
+    for argv, message in cases:
+        assert main(argv) == 1, argv
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err, err
+    for option, value in (("--threshold", "high"), ("--label-separator", "")):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["train", "--data", str(single), "--out", "x", option, value])
+        assert exit_info.value.code == 2
+        assert option in capsys.readouterr().err

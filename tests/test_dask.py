@@ -1,6 +1,7 @@
 """skglove on a real dask.distributed cluster of two worker processes."""
 
 import os
+import pickle
 import signal
 import threading
 import time
@@ -8,7 +9,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import TINY_MAX_LEN, TINY_NET, make_posts
+from conftest import (
+    TINY_MAX_LEN,
+    TINY_NET,
+    TOPICS,
+    make_posts,
+    make_tagged_posts,
+    tiny_pipeline,
+)
 
 distributed = pytest.importorskip("distributed")
 import dask.bag as db  # noqa: E402
@@ -173,3 +181,50 @@ def test_predict_rejects_bad_arguments(local_search, pipe):
         predict(model, db.from_sequence(["doc"]), method="transform")
     with pytest.raises(Exception, match="not fitted"):
         predict(pipe, db.from_sequence(["doc"]))
+
+
+@pytest.fixture(scope="module")
+def tagged_pipe(tiny_glove):
+    """A multi-label pipeline with named labels."""
+    docs, Y = make_tagged_posts(120, seed=0)
+    net = {**TINY_NET, "kernel_size": None, "dense_units": 0, "epochs": 4}
+    pipe = tiny_pipeline(tiny_glove, **net, label_names=list(TOPICS))
+    return pipe.fit(docs, Y)
+
+
+def test_predict_a_multilabel_bag(tagged_pipe):
+    docs = [*make_tagged_posts(9, seed=1)[0], "the of and"]
+    bag = db.from_sequence(docs, npartitions=3).filter(lambda doc: doc != "x")
+    labels = predict(tagged_pipe, bag).compute(scheduler="sync")
+    # A list of 0/1 per document, one per label.
+    assert labels == tagged_pipe.predict(docs).tolist()
+    proba = predict(tagged_pipe, bag, method="predict_proba").compute(scheduler="sync")
+    np.testing.assert_array_equal(np.stack(proba), tagged_pipe.predict_proba(docs))
+    empty = db.from_sequence(docs[:2], npartitions=2).filter(lambda d: d == docs[0])
+    assert predict(tagged_pipe, empty).compute(scheduler="sync") == [labels[0]]
+
+
+def test_predict_a_multilabel_series(client, tagged_pipe):
+    docs = make_tagged_posts(10, seed=2)[0]
+    series = pd.Series(docs, index=np.arange(50, 60), name="text")
+    ddf = dd.from_pandas(series, npartitions=3)
+    labels = predict(tagged_pipe, ddf, client=client)
+    # One 0/1 column per label, named by label_names; the meta agrees.
+    assert labels.columns.tolist() == ["cars", "med", "space"]
+    expected = pd.DataFrame(
+        tagged_pipe.predict(docs), index=series.index, columns=list(TOPICS)
+    )
+    pd.testing.assert_frame_equal(labels.compute(scheduler=client), expected)
+    proba = predict(tagged_pipe, ddf, method="predict_proba", client=client)
+    proba = proba.compute(scheduler=client)
+    assert proba.columns.tolist() == list(TOPICS)
+    np.testing.assert_array_equal(proba.to_numpy(), tagged_pipe.predict_proba(docs))
+
+    # Without label_names, the columns are the label columns' numbers.
+    unnamed = pickle.loads(pickle.dumps(tagged_pipe))
+    unnamed.set_params(glovecnnclassifier__label_names=None)
+    halves = dd.from_pandas(series, npartitions=2)
+    empty = halves[halves.index < 52]  # the second partition empty
+    labels = predict(unnamed, empty).compute(scheduler="sync")
+    assert labels.columns.tolist() == [0, 1, 2] and len(labels) == 2
+    assert labels.dtypes.tolist() == [tagged_pipe.predict(docs[:1]).dtype] * 3
