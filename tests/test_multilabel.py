@@ -100,23 +100,24 @@ def test_tuned_thresholds_cut_between_the_scores_with_the_best_f1():
 
 def test_the_mix_weighs_each_labels_informative_channel():
     rng = np.random.default_rng(0)
-    Y = rng.integers(0, 2, (400, 4))
-    Y[:, 3] = 0
-    Y[0, 3] = 1  # one positive: too rare to weigh alone
+    Y = rng.integers(0, 2, (400, 5))
+    Y[:, 3:] = 0
+    Y[0, 3] = Y[1, 4] = 1  # one positive each: too rare to weigh alone
     signal = 4 * (2 * Y - 1) + rng.normal(0, 1, Y.shape)
     noise = rng.normal(0, 4, Y.shape)
-    lexical = np.where([True, False, True, True], signal, noise)
-    glove = np.where([False, True, True, True], signal, noise)
+    lexical = np.where([True, False, True, True, True], signal, noise)
+    glove = np.where([False, True, True, True, True], signal, noise)
     mix = fit_label_mix([lexical, glove], Y)
-    assert mix.shape == (3, 4)  # the weights of each channel, the intercepts
+    assert mix.shape == (3, 5)  # the weights of each channel, the intercepts
     assert mix[0, 0] > 10 * mix[1, 0] and mix[1, 1] > 10 * mix[0, 1]
     assert mix[0, 2] > 0.1 and mix[1, 2] > 0.1
-    # The rare label gets the weights fitted on all labels together, and no
-    # intercept.
+    # The rare labels get the pair fitted on all labels, and no intercept.
+    np.testing.assert_array_equal(mix[:, 3], mix[:, 4])
+    assert mix[2, 3] == 0
+    assert not np.allclose(mix[:2, 0], mix[:2, 3])
+    # Without a label to fit intercepts on, every label gets one pair.
     shared = fit_label_mix([lexical, glove], Y, min_count=10**6)
-    np.testing.assert_allclose(mix[:, 3], shared[:, 3])
-    assert mix[2, 3] == 0 and (shared[2] == 0).all()
-    assert not np.allclose(mix[:, 0], shared[:, 0])
+    assert (shared[2] == 0).all() and (shared[:2] == shared[:2, :1]).all()
 
 
 def test_channel_mix_is_a_sigmoid_of_per_label_weights():
