@@ -29,6 +29,7 @@ from ._multilabel import (
     IndicatorEncoder,
     check_indicator,
     check_label_names,
+    check_saved_state,
     is_indicator,
     warn_absent_labels,
 )
@@ -210,9 +211,9 @@ class GloveCNNClassifier(KerasClassifier):
         sample there keeps 0.5). Fitted as ``threshold_``.
     label_names : list of str or None, default=None
         Multi-label ``y`` only: a name for each label column, in order (such
-        as ``MultiLabelBinarizer().classes_``), which :func:`skglove.explain`
-        and the command line show and take. ``classes_`` stays the column
-        numbers.
+        as ``list(MultiLabelBinarizer().classes_)``), which
+        :func:`skglove.explain` and the command line show and take.
+        ``classes_`` stays the column numbers.
     random_state : int, RandomState instance or None, default=None
         Where the seeds of the weight initializers, the dropout layers, the
         shuffling and the validation split come from, as in scikit-learn:
@@ -271,7 +272,7 @@ class GloveCNNClassifier(KerasClassifier):
         validation samples gets the pair fitted on all labels at once, and
         no intercept); None without the lexical channel.
     threshold_ : ndarray of shape (n_labels,) or None
-        Each label's decision threshold (see ``threshold``); 1, which no
+        Each label's decision threshold (see ``threshold``); 2, which no
         probability exceeds, for a label absent at fit. None for one label
         per sample.
     n_features_in_ : int
@@ -819,7 +820,7 @@ class GloveCNNClassifier(KerasClassifier):
                 self.n_classes_,
                 **self._predict_args(),
             )
-        self.threshold_ = None
+        previous, self.threshold_ = vars(self).get("threshold_"), None
         if self._multilabel:
             self.threshold_ = fitted_thresholds(
                 self.model_,
@@ -828,6 +829,7 @@ class GloveCNNClassifier(KerasClassifier):
                 valid_rows,
                 self.threshold,
                 vars(self).pop("_labels_present"),
+                previous if warm_start and initial_epoch else None,
                 **self._predict_args(),
             )
 
@@ -972,15 +974,14 @@ class GloveCNNClassifier(KerasClassifier):
                 f"but the classifier state has {clf.n_features_in_} ids per "
                 f"sequence and {clf.n_classes_} classes"
             )
-        threshold = vars(clf).get("threshold_")
-        if clf._multilabel != (threshold is not None) or (
-            clf._multilabel and np.shape(threshold) != (clf.n_classes_,)
-        ):
-            raise ValueError(
-                f"the classifier state holds thresholds of shape "
-                f"{np.shape(threshold)} for a {clf.target_type_} target of "
-                f"{clf.n_classes_} classes"
-            )
+        check_saved_state(
+            clf._multilabel,
+            clf.n_classes_,
+            threshold=vars(clf).get("threshold_"),
+            mix=clf.mix_,
+            y_ndim=clf.y_ndim_,
+            label_names=clf.label_names,
+        )
         return clf
 
 

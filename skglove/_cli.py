@@ -441,7 +441,7 @@ def _info(args) -> None:
         else:
             print(f"labels ({len(names)}, multi-label): {', '.join(names)}")
             thresholds = ", ".join(
-                f"{name} {t:.3f}" + (" (never predicted)" if t >= 1 else "")
+                f"{name} {t:.3f}" + (" (never predicted)" if t > 1 else "")
                 for name, t in zip(names, classifier.threshold_, strict=True)
             )
             print(f"thresholds (threshold={classifier.threshold!r}): {thresholds}")

@@ -17,6 +17,7 @@ __all__ = [
     "IndicatorEncoder",
     "check_indicator",
     "check_label_names",
+    "check_saved_state",
     "is_indicator",
     "label_thresholds",
     "tuned_thresholds",
@@ -25,8 +26,9 @@ __all__ = [
 
 #: scikit-learn's name for the target type (``type_of_target``).
 MULTILABEL = "multilabel-indicator"
-#: The threshold of a label never seen at fit: no probability exceeds it.
-NEVER = 1.0
+#: The threshold of a label never seen at fit: above any probability, and
+#: above any threshold a user may give, so that it also marks the label unseen.
+NEVER = 2.0
 
 
 def is_indicator(y) -> bool:
@@ -35,7 +37,14 @@ def is_indicator(y) -> bool:
     sample, as scikit-learn reads it."""
     if issparse(y):
         return True
-    shape = np.asarray(y).shape
+    try:
+        shape = np.asarray(y).shape
+    except ValueError:  # ragged: such as a list of label lists
+        raise ValueError(
+            "y holds sequences of different lengths, such as a list of label "
+            "lists per sample; turn them into an indicator matrix with "
+            "sklearn.preprocessing.MultiLabelBinarizer"
+        ) from None
     return len(shape) == 2 and shape[1] > 1
 
 
@@ -57,6 +66,11 @@ def check_indicator(y, n_labels: int | None = None) -> np.ndarray:
         The same values and dtype, dense.
     """
     Y = y.toarray() if issparse(y) else np.asarray(y)
+    if Y.dtype.kind == "O":  # such as pandas' nullable Int64 or boolean
+        try:
+            Y = Y.astype(np.float64)
+        except (TypeError, ValueError):
+            pass
     if Y.ndim != 2:
         raise ValueError(f"a multi-label y must be 2-D, got shape {Y.shape}")
     if Y.shape[1] < 2:
@@ -98,12 +112,43 @@ def check_label_names(names, n_labels: int) -> None:
     names = list(names)
     if len(names) != n_labels:
         raise ValueError(
-            f"label_names has {len(names)} names, but y has {n_labels} label columns"
+            f"label_names has {len(names)} names, but there are {n_labels} label "
+            "columns"
         )
     if not all(isinstance(name, str) for name in names):
         raise TypeError(f"label_names must be strings, got {names!r:.80}")
     if len(set(names)) != len(names):
         raise ValueError(f"label_names repeats a name: {names!r:.80}")
+
+
+def check_saved_state(
+    multilabel: bool, n_labels: int, *, threshold, mix, y_ndim: int, label_names
+) -> None:
+    """Refuse a saved classifier state that no fit could have made: the
+    thresholds, channel weights, ``y_ndim`` and ``label_names`` of a
+    multi-label classifier, or thresholds on a single-label one."""
+    if not multilabel:
+        if threshold is not None:
+            raise ValueError("the state of a single-label classifier has thresholds")
+        expected_mix = (2,)
+    else:
+        threshold = np.asarray(threshold, dtype=np.float64)
+        valid = ((threshold >= 0) & (threshold <= 1)) | (threshold == NEVER)
+        if threshold.shape != (n_labels,) or not valid.all():
+            raise ValueError(
+                f"the state holds thresholds {threshold.tolist()!r:.80} for "
+                f"{n_labels} labels; each must be in [0, 1], or {NEVER} for a "
+                "label absent at fit"
+            )
+        if y_ndim != 2:
+            raise ValueError(f"a multi-label state has y_ndim 2, not {y_ndim}")
+        check_label_names(label_names, n_labels)
+        expected_mix = (3, n_labels)
+    if mix is not None and np.shape(mix) != expected_mix:
+        raise ValueError(
+            f"the state holds channel weights of shape {np.shape(mix)}, "
+            f"expected {expected_mix}"
+        )
 
 
 def warn_absent_labels(Y: np.ndarray, seen=False) -> np.ndarray:
@@ -133,7 +178,7 @@ def label_thresholds(threshold: float, present: np.ndarray) -> np.ndarray:
     return np.where(present, float(threshold), NEVER)
 
 
-def tuned_thresholds(proba: np.ndarray, Y: np.ndarray, default: float = 0.5):
+def tuned_thresholds(proba: np.ndarray, Y: np.ndarray, default=0.5):
     """Each label's threshold with the best F1 on ``(proba, Y)``.
 
     A label is predicted where ``proba > threshold``. For each label, every
@@ -141,7 +186,7 @@ def tuned_thresholds(proba: np.ndarray, Y: np.ndarray, default: float = 0.5):
     lowest) is tried; the threshold is the midpoint of the best cut, so it
     does not sit on a probability it was fitted on. Ties in F1 go to the
     higher threshold, which predicts fewer labels. A label without a
-    positive sample here keeps ``default``.
+    positive sample here keeps its ``default``.
 
     Parameters
     ----------
@@ -149,7 +194,7 @@ def tuned_thresholds(proba: np.ndarray, Y: np.ndarray, default: float = 0.5):
         Probabilities, on samples the network was not trained on.
     Y : ndarray of shape (n_samples, n_labels)
         Their indicator matrix.
-    default : float, default=0.5
+    default : float or ndarray of shape (n_labels,), default=0.5
         The threshold of a label with no positive sample.
 
     Returns
@@ -158,7 +203,7 @@ def tuned_thresholds(proba: np.ndarray, Y: np.ndarray, default: float = 0.5):
     """
     proba = np.asarray(proba, dtype=np.float64)
     Y = np.asarray(Y).astype(bool)
-    thresholds = np.full(proba.shape[1], float(default))
+    thresholds = np.broadcast_to(np.asarray(default, float), proba.shape[1]).copy()
     for label in range(proba.shape[1]):
         n_positive = int(Y[:, label].sum())
         if not n_positive:
@@ -170,7 +215,7 @@ def tuned_thresholds(proba: np.ndarray, Y: np.ndarray, default: float = 0.5):
         # between distinct scores can be a threshold.
         cut = np.flatnonzero(np.append(scores[1:] < scores[:-1], True))
         f1 = 2 * true_positives[cut] / (cut + 1 + n_positive)
-        best = cut[len(f1) - 1 - np.argmax(f1[::-1])]
+        best = cut[np.argmax(f1)]  # the first: the highest threshold
         below = scores[best + 1] if best + 1 < len(scores) else 0.0
         thresholds[label] = (scores[best] + below) / 2
     return thresholds

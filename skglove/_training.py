@@ -356,16 +356,21 @@ def log_fit(
 
 
 def fitted_thresholds(
-    model: keras.Model, X, y, rows, threshold, present, **predict_args
+    model: keras.Model, X, y, rows, threshold, present, previous=None, **predict_args
 ) -> np.ndarray:
     """Each label's decision threshold, ``(n_labels,)``.
 
     ``threshold="tuned"`` picks each label's threshold with the best F1 on
-    the samples ``rows``, the validation split (labels without a positive
-    there keep 0.5); a float is every label's. A label absent at fit
-    (``present`` False) gets a threshold that no probability exceeds.
+    the samples ``rows``, the validation split; a label without a positive
+    there keeps its ``previous`` threshold when training goes on (such as
+    ``partial_fit`` on a batch without it), else 0.5. A float is every
+    label's. A label absent at fit (``present`` False) gets a threshold that
+    no probability exceeds.
     """
     if threshold != "tuned":
         return label_thresholds(threshold, present)
+    default = 0.5
+    if previous is not None and np.shape(previous) == present.shape:
+        default = np.where(previous < NEVER, previous, 0.5)
     proba = predict(model, X.take(rows), **predict_args)
-    return np.where(present, tuned_thresholds(proba, y[rows]), NEVER)
+    return np.where(present, tuned_thresholds(proba, y[rows], default), NEVER)

@@ -1,9 +1,11 @@
 """Multi-label targets (issue 22): the indicator checks, the thresholds, the
 per-label channel mix, and a classifier fitted on an indicator matrix."""
 
+import json
 import pickle
 import traceback
 import warnings
+import zipfile
 from pathlib import Path
 
 import keras
@@ -14,11 +16,13 @@ from scipy.sparse import csr_matrix
 from sklearn.base import clone
 from sklearn.metrics import f1_score
 from sklearn.model_selection import cross_val_score
+from test_persistence import _rewrite
 
 import skglove
 from skglove._layers import ChannelMix, log_odds, squared_hinge
 from skglove._mix import fit_label_mix
 from skglove._multilabel import check_indicator, tuned_thresholds
+from skglove._validation import check_targets
 
 #: The default network, small: windows (1, 2), the lexical channel, exact.
 TAGGED_NET = dict(
@@ -72,6 +76,21 @@ def test_a_malformed_indicator_is_named(y, message):
         check_indicator(y)
 
 
+def test_a_list_of_label_lists_points_to_the_binarizer():
+    with pytest.raises(ValueError, match="MultiLabelBinarizer"):
+        check_targets([["a", "b"], ["c"], ["a"]])
+
+
+def test_pandas_nullable_indicators_are_read_as_numbers():
+    pd = pytest.importorskip("pandas")
+    Y = np.array([[0, 1], [1, 1], [1, 0]])
+    for dtype in ("Int64", "boolean"):
+        dense = check_indicator(pd.DataFrame(Y).astype(dtype))
+        np.testing.assert_array_equal(dense, Y)
+    with pytest.raises(ValueError, match="binary indicator"):
+        check_indicator(pd.DataFrame(Y).astype("Int64").where(Y > 0))  # <NA>
+
+
 def test_a_sparse_indicator_is_made_dense():
     Y = np.array([[0, 1, 1], [1, 0, 0]], dtype=np.int8)
     dense = check_indicator(csr_matrix(Y))
@@ -96,6 +115,12 @@ def test_tuned_thresholds_cut_between_the_scores_with_the_best_f1():
     np.testing.assert_allclose(thresholds, [0.55, 0.3, 0.42, 0.35])
     predicted = proba > thresholds
     np.testing.assert_array_equal(predicted[:, 0], Y[:, 0])
+
+
+def test_tuned_thresholds_break_ties_toward_fewer_labels():
+    # F1 2/3 when cutting after 0.9, and 2/3 when predicting all four.
+    proba = np.array([[0.9], [0.8], [0.7], [0.6]])
+    np.testing.assert_allclose(tuned_thresholds(proba, [[1], [0], [0], [1]]), [0.85])
 
 
 def test_the_mix_weighs_each_labels_informative_channel():
@@ -227,7 +252,7 @@ def test_a_label_never_seen_warns_and_is_never_predicted(tiny_glove, tagged):
     pipe = tiny_pipeline(tiny_glove, **{**TAGGED_NET, "epochs": 2})
     with pytest.warns(UserWarning, match=r"label column\(s\) \[3\] never occur"):
         pipe.fit(docs, Y)
-    assert pipe[-1].threshold_[3] == 1.0
+    assert pipe[-1].threshold_[3] == 2.0  # above any probability
     assert pipe[-1].threshold_[:3].max() < 1.0
     assert not pipe.predict(docs)[:, 3].any()
 
@@ -251,6 +276,60 @@ def test_partial_fit_keeps_labels_seen_in_earlier_batches(tiny_glove, tagged):
     # Label 2 was seen before: it does not warn, and stays predictable.
     assert clf.threshold_[2] < 1.0
     assert len(clf.history_["loss"]) == 2
+
+
+def test_partial_fit_keeps_a_tuned_threshold_it_cannot_tune_again(tiny_glove, tagged):
+    docs, Y = tagged
+    pipe = tiny_pipeline(tiny_glove, **{**TAGGED_NET, "unseen_glove_words": 100})
+    vectorizer, clf = pipe[0], pipe[-1]
+    X = vectorizer.fit_transform(docs)
+    clf.partial_fit(X[:120], Y[:120])
+    before = clf.threshold_.copy()
+    assert before[2] != 0.5
+    without_label_2 = Y[120:].copy()
+    without_label_2[:, 2] = 0
+    clf.partial_fit(X[120:], without_label_2)
+    assert clf.threshold_[2] == before[2]
+    assert (clf.threshold_[:2] != before[:2]).any()  # tuned again
+
+
+def test_a_threshold_of_one_is_not_an_unseen_label(tiny_glove, tagged):
+    docs, Y = tagged
+    pipe = tiny_pipeline(tiny_glove, threshold=1.0, unseen_glove_words=100)
+    vectorizer, clf = pipe[0], pipe[-1]
+    X = vectorizer.fit_transform(docs)
+    clf.partial_fit(X[:100], Y[:100])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        clf.partial_fit(X[100:], np.zeros_like(Y[100:]))
+    np.testing.assert_array_equal(clf.threshold_, [1.0, 1.0, 1.0])
+
+
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        ("threshold", [float("nan"), 0.5, 0.5], "each must be in"),
+        ("threshold", [0.5, 1.5, 0.5], "each must be in"),
+        ("threshold", None, "each must be in"),
+        ("mix", [1.0, 1.0], "channel weights of shape"),
+        ("y_ndim", 1, "y_ndim 2"),
+    ],
+)
+def test_load_refuses_a_multilabel_state_no_fit_made(
+    fitted_tagged, tmp_path, key, value, message
+):
+    path = tmp_path / "tags.skglove"
+    skglove.save(fitted_tagged, path)
+    with zipfile.ZipFile(path) as archive:
+        document = json.loads(archive.read("classifier.json"))
+    document["state"][key] = value
+    edited = _rewrite(
+        path,
+        tmp_path / "edited.skglove",
+        [("classifier.json", json.dumps(document).encode())],
+    )
+    with pytest.raises(ValueError, match=message):
+        skglove.load(edited)
 
 
 # --- Bad targets: a clear error, before Keras sees them.
@@ -288,7 +367,7 @@ def test_a_bad_indicator_is_refused_before_keras(tiny_glove, tagged, make_y, mes
         ({"loss": "categorical_crossentropy"}, "loss per label"),
         ({"loss": keras.losses.SparseCategoricalCrossentropy}, "loss per label"),
         ({"threshold": "tuned", "validation_split": 0.0}, "validation_split"),
-        ({"label_names": ["cars", "med"]}, "2 names, but y has 3"),
+        ({"label_names": ["cars", "med"]}, "2 names, but there are 3"),
         ({"label_names": ["cars", "med", "cars"]}, "repeats a name"),
     ],
 )
