@@ -13,17 +13,13 @@ generator thread while the network trains on the one before.
 import numpy as np
 import tensorflow as tf
 
+from ._layers import ROW_BLOCK
 from ._sequences import IdSequences
 
 #: Each length bucket is this much longer than the one before, so a batch
 #: wastes at most a fifth of its positions on padding.
 _BUCKET_GROWTH = 1.25
 _SHORTEST_BUCKET = 8
-#: Prediction batches have a multiple of this many rows: 16 float32 values
-#: fill an AVX-512 register, and TensorFlow computes a tensor's last values
-#: that do not fill one (its tail) with scalar code, whose exp and log can
-#: differ from the vector code's in the last bit.
-_ROW_MULTIPLE = 16
 
 
 def _bucket_boundaries(max_len: int) -> list[int]:
@@ -136,7 +132,7 @@ def predict_in_batches(
     document is padded to its own length bucket, and a batch holds documents
     of one bucket. Otherwise every document is read at ``max_len``. Each
     batch is then completed with empty rows to a multiple of
-    :data:`_ROW_MULTIPLE`. So every tensor the network computes has the same
+    :data:`skglove._layers.ROW_BLOCK`. So every tensor the network computes has the same
     shape, and each row the same place in its SIMD registers, whatever other
     documents, order or ``batch_size`` share the call: a document's outputs
     are the same bits. ``predict_args`` (``verbose``, ``callbacks``) go to
@@ -146,7 +142,7 @@ def predict_in_batches(
     rows = np.arange(len(X))
     widths = _bucket_widths(X) if by_length else np.full(len(X), X.max_len)
     batches = _batches(rows, widths, batch_size)
-    sizes = [-(-len(batch) // _ROW_MULTIPLE) * _ROW_MULTIPLE for batch in batches]
+    sizes = [-(-len(batch) // ROW_BLOCK) * ROW_BLOCK for batch in batches]
 
     def padded_batches():
         for batch, size in zip(batches, sizes, strict=True):

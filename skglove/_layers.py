@@ -14,6 +14,7 @@ from ._ids import PAD
 
 __all__ = [
     "PROBABILITY_FLOOR",
+    "ROW_BLOCK",
     "BagMax",
     "BagTfidf",
     "Bags",
@@ -26,10 +27,23 @@ __all__ = [
 
 #: The package under which skglove registers its layers with Keras.
 PACKAGE = "skglove"
+#: Matrices whose rows are computed each on its own (a batch's documents, its
+#: distinct words) get a multiple of this many rows: CPU kernels compute rows
+#: in blocks (6 rows in a matrix product on AVX2, 16 floats in an AVX-512
+#: register) and a block's tail by other code, whose last bit can differ.
+#: With whole blocks, a row's bits do not depend on its neighbours.
+ROW_BLOCK = 48
 #: ChannelMix reads a probability p as log(max(p, PROBABILITY_FLOOR)).
 PROBABILITY_FLOOR = 1e-12
 #: log_odds floors p and 1 - p here: float32's resolution near 1.
 _LOG_ODDS_FLOOR = float(np.finfo(np.float32).eps)
+
+
+def pad_rows(x):
+    """``x`` with rows of ``PAD`` (zeros) appended up to a multiple of
+    :data:`ROW_BLOCK` rows."""
+    missing = -tf.shape(x)[0] % ROW_BLOCK
+    return tf.pad(x, [[0, missing]] + [[0, 0]] * (len(x.shape) - 1))
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -41,7 +55,8 @@ class Bags(keras.layers.Layer):
     (rows in order) and, within a document, in the order its words first
     occur:
 
-    - ``words``, ``(n_words,)``: the batch's distinct ids (padding aside);
+    - ``words``, ``(n_words,)``: the batch's distinct ids, then padding ids
+      up to a multiple of :data:`ROW_BLOCK`;
     - ``word_of_pair``, ``(n_pairs,)``: each pair's word, an index into
       ``words``;
     - ``doc_of_pair``, ``(n_pairs,)``: each pair's document, a row of the
@@ -70,7 +85,7 @@ class Bags(keras.layers.Layer):
         pair_keys, _, count = tf.unique_with_counts(self._keys(ids))
         words, word_of_pair = tf.unique(pair_keys % self.n_ids)
         return (
-            tf.cast(words, tf.int32),
+            pad_rows(tf.cast(words, tf.int32)),
             word_of_pair,
             tf.cast(pair_keys // self.n_ids, tf.int32),
             tf.cast(count, tf.float32),

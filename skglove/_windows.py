@@ -9,7 +9,7 @@ import keras
 import tensorflow as tf
 
 from ._ids import PAD
-from ._layers import PACKAGE, max_winners, per_document
+from ._layers import PACKAGE, max_winners, pad_rows, per_document
 
 __all__ = ["WindowMax", "Windows"]
 
@@ -25,7 +25,8 @@ class Windows(keras.layers.Layer):
     the outputs do not depend on how much padding surrounds a document. The
     outputs, row by row and, within a row, in order:
 
-    - ``words``, ``(n_words,)``: the batch's distinct ids (padding aside);
+    - ``words``, ``(n_words,)``: the batch's distinct ids, then padding ids
+      up to a multiple of :data:`skglove._layers.ROW_BLOCK`;
     - ``slots``, ``(n_windows, width)``: each window's ids, as indices into
       ``words``, or -1 where the window overhangs its document;
     - ``doc_of_window``, ``(n_windows,)``: each window's document
@@ -61,7 +62,7 @@ class Windows(keras.layers.Layer):
         shape = tf.shape(has_word, out_type=tf.int64)
         doc = tf.broadcast_to(tf.range(shape[0])[:, None], shape)
         return (
-            tf.cast(words, tf.int32),
+            pad_rows(tf.cast(words, tf.int32)),
             tf.cast(tf.boolean_mask(slots, has_word), tf.int32),
             tf.cast(tf.boolean_mask(doc, has_word), tf.int32),
         )

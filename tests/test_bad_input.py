@@ -140,19 +140,19 @@ ERROR_CASES = [
         y=np.linspace(0, 1, N_POSTS),
     ),
     Case(
-        "a multi-label y",
+        "a 2-D y of counts, not 0/1",
         "fit",
         None,
         ValueError,
-        "y has shape (90, 2): one label per sample is supported, not multi-label",
-        y=np.eye(2, dtype=int)[np.arange(N_POSTS) % 2],
+        "a 2-D y must be a binary indicator matrix of 0 and 1, got the values 0, 2",
+        y=2 * np.eye(3, dtype=int)[np.arange(N_POSTS) % 3],
     ),
     Case(
         "a multi-output y",
         "fit",
         None,
         ValueError,
-        "y has shape (90, 2): one label per sample is supported, not multi-label",
+        "y has shape (90, 2) and dtype <U5: a 2-D y must be a binary indicator",
         y=np.stack([["cars", "med", "space"] * 30, ["a", "b"] * 45], axis=1),
     ),
     Case(

@@ -58,7 +58,7 @@ def test_misspelt_parameter_names_the_closest_valid_ones(tiny_glove, ids, keras_
         ("predict__steps", TypeError, "classifier sets the other arguments"),
         ("fit__validation_batch_size", TypeError, "is not accepted"),
         ("optimizer__bogus", ValueError, "names no argument of Adam"),
-        ("loss__from_logits", ValueError, "is a function; give the class"),
+        ("loss__from_logits", ValueError, "but loss=None; give the class"),
         ("optimizer__learning_rate", ValueError, "set learning_rate=None"),
         ("callbacks__patience", ValueError, "but callbacks is None"),
     ],

@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from skglove._layers import BagMax, Bags, BagTfidf
+from skglove._layers import ROW_BLOCK, BagMax, Bags, BagTfidf
 
 #: Padded id batches: repeated words, a document with no word between
 #: others, and an empty last document (no pairs at all for it).
@@ -38,7 +38,10 @@ def test_bags_lists_each_documents_distinct_words_and_counts():
         (1, 7, 3.0), (1, 2, 1.0),
         (3, 3, 2.0), (3, 9, 2.0), (3, 2, 1.0), (3, 4, 1.0),
     ]  # fmt: skip
-    assert sorted(words.tolist()) == [2, 3, 4, 5, 7, 9]
+    # The distinct words, then padding to a whole block of rows.
+    assert len(words) == ROW_BLOCK
+    assert sorted(words[:6].tolist()) == [2, 3, 4, 5, 7, 9]
+    assert not words[6:].any()
 
 
 def _token_max(values_per_id, ids):

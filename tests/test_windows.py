@@ -7,6 +7,7 @@ import pytest
 import tensorflow as tf
 from test_layers import IDS, N_IDS
 
+from skglove._layers import ROW_BLOCK
 from skglove._windows import WindowMax, Windows
 
 
@@ -23,7 +24,9 @@ def test_windows_lists_each_documents_windows(width):
     layer = Windows(N_IDS, width)
     words, slots, doc_of_window = (np.asarray(x) for x in layer(tf.constant(IDS)))
     assert slots.shape[1] == width
-    assert sorted(words.tolist()) == [2, 3, 4, 5, 7, 9]
+    assert len(words) == ROW_BLOCK
+    assert sorted(words[:6].tolist()) == [2, 3, 4, 5, 7, 9]
+    assert not words[6:].any()
     assert np.all(np.diff(doc_of_window) >= 0)
     windows = np.where(slots >= 0, words[slots], 0)
     for doc, row in enumerate(IDS):
