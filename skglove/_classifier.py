@@ -52,6 +52,7 @@ from ._tf_logging import hide_retracing_warnings
 from ._tf_threads import match_dask_worker
 from ._training import (
     Seeds,
+    build_training_state,
     fit_callbacks,
     fit_data,
     fitted_thresholds,
@@ -739,6 +740,10 @@ class GloveCNNClassifier(KerasClassifier):
             ),
         )
         optimizer = compile_kwargs["optimizer"]
+        if optimizer is self.optimizer:
+            # The user's instance: each network gets its own copy, so that fit
+            # leaves the parameter as it was and a refit finds it unbuilt.
+            optimizer = type(optimizer).from_config(optimizer.get_config())
         if self.learning_rate is not None:
             optimizer.learning_rate = self.learning_rate
         model.compile(
@@ -800,6 +805,7 @@ class GloveCNNClassifier(KerasClassifier):
         # The datasets batch, weigh and shuffle; Keras must not do it again.
         for key in ("batch_size", "sample_weight", "validation_split", "shuffle"):
             fit_args.pop(key, None)
+        build_training_state(model, fit_args["x"])
         try:
             history = model.fit(callbacks=callbacks, shuffle=False, **fit_args)
         finally:

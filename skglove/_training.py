@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import keras
 import numpy as np
+import tensorflow as tf
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
@@ -286,6 +287,21 @@ def trained_heads(model: keras.Model, metrics) -> keras.Model:
         metrics=[metrics] + [None] * n_heads,
     )
     return combined
+
+
+def build_training_state(model: keras.Model, dataset: tf.data.Dataset) -> None:
+    """Create the variables of ``model``'s optimizer, losses and metrics from
+    the shapes of ``dataset``'s batches, before ``fit`` traces its step.
+
+    Without a distribution strategy, Keras creates them inside the first
+    trace of the training step, and TensorFlow then traces the step a second
+    time: the larger part of a small fit's cost. Keras builds them the same
+    way itself under a strategy; a Keras without this (private) method
+    builds them in the trace, as before.
+    """
+    build = getattr(model, "_symbolic_build", None)
+    if build is not None and getattr(model, "_distribute_strategy", None) is None:
+        build(data_batch=dataset.element_spec)
 
 
 def fit_data(X, y, sample_weight, rows, valid_rows, **batches) -> dict:

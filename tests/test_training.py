@@ -169,6 +169,16 @@ def test_an_optimizer_with_a_schedule_is_refused(tiny_glove, few_posts):
     assert np.isfinite(proba).all()
 
 
+def test_an_optimizer_instance_is_copied_for_each_network(tiny_glove, few_posts):
+    optimizer = keras.optimizers.Adam(learning_rate=0.02, beta_1=0.8)
+    pipe = tiny_pipeline(tiny_glove, optimizer=optimizer, learning_rate=None)
+    first = pipe.fit(*few_posts)[-1].model_.optimizer
+    assert first is not optimizer and not optimizer.built
+    assert first.get_config() == {**optimizer.get_config(), "name": first.name}
+    second = pipe.fit(*few_posts)[-1].model_.optimizer  # refits on a new copy
+    assert second is not first and second.built
+
+
 def test_an_unknown_schedule_is_refused_by_name():
     with pytest.raises(ValueError, match="learning_rate_schedule"):
         GloveCNNClassifier(learning_rate_schedule="linear")._validate_params()
@@ -229,3 +239,24 @@ def test_log_fit_reports_plain_values(caplog):
         "fitted a 'kim' network on 40 sequences of 12 ids, 3 classes: 2 epoch(s) "
         "in 2.0 s; last epoch: loss 0.2500, accuracy 0.7500"
     ]
+
+
+def test_the_training_step_is_traced_once_per_fit(tiny_glove, few_posts, monkeypatch):
+    # Keras creates the optimizer's, losses' and metrics' variables in the
+    # first trace unless they exist; TensorFlow then traces the step again.
+    from keras.src.backend.tensorflow.trainer import TensorFlowTrainer
+
+    traces = []
+    original = TensorFlowTrainer.train_step
+
+    def counted(self, data):
+        traces.append(self.name)
+        return original(self, data)
+
+    monkeypatch.setattr(TensorFlowTrainer, "train_step", counted)
+    pipe = tiny_pipeline(tiny_glove, epochs=3, early_stopping=False)
+    pipe.fit(*few_posts)
+    assert len(pipe[-1].history_["loss"]) == 3
+    assert len(traces) == 1
+    pipe.set_params(glovecnnclassifier__warm_start=True).fit(*few_posts)
+    assert len(traces) == 2
