@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # for type checkers and the API docs; not run
     from ._classifier import GloveCNNClassifier
     from ._explain import explain
     from ._explanation import Explanation, Explanations, Token, Tokens, Window
+    from ._export import export
     from ._persistence import load, save
     from ._pipeline import BLOG_PARAMS, make_glove_pipeline
     from ._sequences import IdSequences
@@ -39,6 +40,7 @@ _LAZY = {
     "Tokens": "._explanation",
     "Window": "._explanation",
     "explain": "._explain",
+    "export": "._export",
     "GloveCNNClassifier": "._classifier",
     "GloveSequenceVectorizer": "._vectorizer",
     "GloveVectors": ".glove",
@@ -77,6 +79,7 @@ __all__ = [
     "Window",
     "__version__",
     "explain",
+    "export",
     "load",
     "load_glove",
     "make_glove_pipeline",

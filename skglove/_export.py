@@ -1,0 +1,264 @@
+"""Export a fitted pipeline as a TensorFlow SavedModel that reads raw text.
+
+The artifact holds the whole pipeline in one graph: the vectorizer's
+lowercasing, filter characters and split as TensorFlow string ops, a
+``tf.lookup`` table from each known word straight to its row of the
+classifier's embedding table (the vectorizer's id and the classifier's row
+composed), truncation and padding, and the network with its fitted channel
+mix. Serving it needs TensorFlow alone: no skglove, scikit-learn or Keras
+code runs.
+"""
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_is_fitted
+
+from ._classifier import GloveCNNClassifier
+from ._ids import OOV, glove_id
+from ._models import PADDING_INVARIANT
+from ._vectorizer import GloveSequenceVectorizer, unseen_words
+
+__all__ = ["export"]
+
+#: The formats :func:`export` writes.
+FORMATS = ("tf_saved_model",)
+#: The serving signature's name, as TensorFlow Serving calls it by default.
+SIGNATURE = "serving_default"
+#: A second signature: each document's padded rows of the embedding table,
+#: the network's input, to check the tokenization against the pipeline's.
+ROWS_SIGNATURE = "rows"
+#: A word the vectorizer drops (no ``oov_token``) looks up to this row.
+_DROPPED = -1
+
+
+def export(
+    pipeline: Pipeline,
+    path: "str | os.PathLike[str]",
+    *,
+    format: str = "tf_saved_model",
+) -> Path:
+    """Write a fitted pipeline as one artifact that classifies raw strings.
+
+    The SavedModel's ``serving_default`` signature takes a batch of UTF-8
+    strings, ``tf.string`` of shape ``(None,)``, and returns per row:
+
+    - ``probabilities``, ``float32`` ``(None, n_classes)``: as
+      ``pipeline.predict_proba``;
+    - for one label per sample, ``label``, ``tf.string`` ``(None,)``: the
+      most probable class, as ``str(c)`` of ``classes_``;
+    - for a multi-label model, ``decisions``, ``int32`` ``(None, n_labels)``:
+      1 where the probability exceeds the label's fitted ``threshold_``, as
+      ``pipeline.predict``.
+
+    A second signature, ``rows``, returns the network's input: each
+    document's rows of the embedding table, padded, ``int32``.
+
+    Lowercasing is TensorFlow's (ICU's), which agrees with Python's
+    ``str.lower`` on every character but 40 capital letters that Unicode 14
+    added (such as U+2C2F, Glagolitic capital letter caudate chrivi), which
+    it leaves as they are. See ``docs/export.md``.
+
+    Parameters
+    ----------
+    pipeline : sklearn.pipeline.Pipeline
+        A fitted pipeline of exactly two steps: a
+        :class:`GloveSequenceVectorizer`, then a :class:`GloveCNNClassifier`,
+        as :func:`make_glove_pipeline` makes it.
+    path : str or path-like
+        The folder to write. It must not exist; the artifact appears there
+        complete or not at all.
+    format : {"tf_saved_model"}, default="tf_saved_model"
+        The artifact's format.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    TypeError
+        If ``pipeline`` is not such a pipeline; the message names the step.
+    ValueError
+        If ``format`` is unknown or ``path`` exists.
+    sklearn.exceptions.NotFittedError
+        If the pipeline is not fitted.
+
+    Examples
+    --------
+    >>> import tempfile, tensorflow as tf
+    >>> from skglove import export, make_glove_pipeline
+    >>> docs = ["the engine and the wheels", "the doctor and the patient"] * 20
+    >>> labels = ["cars", "med"] * 20
+    >>> pipe = make_glove_pipeline(
+    ...     glove=None, embedding_dim=4, filters=2, epochs=1, random_state=0
+    ... ).fit(docs, labels)
+    >>> folder = export(pipe, tempfile.mkdtemp() + "/model")
+    >>> serve = tf.saved_model.load(str(folder)).signatures["serving_default"]
+    >>> out = serve(tf.constant(["The engine!"]))
+    >>> out["probabilities"].shape, out["label"].dtype
+    (TensorShape([1, 2]), tf.string)
+    """
+    if format not in FORMATS:
+        raise ValueError(f"format must be one of {FORMATS}, got {format!r}")
+    vectorizer, classifier = _steps(pipeline)
+    path = Path(path)
+    if path.exists():
+        raise ValueError(f"{str(path)!r} exists; export writes a new folder")
+    module = _ServingModule(vectorizer, classifier)
+    signature = module.serve.get_concrete_function()
+    rows = module.rows.get_concrete_function()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        tf.saved_model.save(
+            module,
+            str(staging),
+            signatures={SIGNATURE: signature, ROWS_SIGNATURE: rows},
+        )
+        os.replace(staging, path)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return path
+
+
+def _steps(pipeline) -> tuple[GloveSequenceVectorizer, GloveCNNClassifier]:
+    if not isinstance(pipeline, Pipeline):
+        raise TypeError(
+            "export needs a Pipeline of a GloveSequenceVectorizer and a "
+            f"GloveCNNClassifier (make_glove_pipeline), got {type(pipeline).__name__}"
+        )
+    kinds = (GloveSequenceVectorizer, GloveCNNClassifier)
+    for position, ((name, step), kind) in enumerate(
+        zip(pipeline.steps, (*kinds, None), strict=False)
+    ):
+        if kind is None or type(step) is not kind:
+            what = "an extra step" if kind is None else f"step {position}"
+            expected = "" if kind is None else f"; export expects a {kind.__name__}"
+            raise TypeError(
+                f"cannot export {what} {name!r} ({type(step).__name__}): only "
+                "a GloveSequenceVectorizer followed by a GloveCNNClassifier "
+                f"translates to TensorFlow ops{expected}"
+            )
+    if len(pipeline.steps) < 2:
+        raise TypeError(
+            "export needs a GloveCNNClassifier after the GloveSequenceVectorizer"
+        )
+    vectorizer, classifier = (step for _, step in pipeline.steps)
+    check_is_fitted(vectorizer, "vocabulary_")
+    check_is_fitted(classifier, "model_")
+    return vectorizer, classifier
+
+
+def word_rows(vectorizer, classifier) -> tuple[list[str], np.ndarray, int]:
+    """Each word the vectorizer gives an id, with the classifier's row for
+    that id, and the row of every other word (``OOV``, or ``_DROPPED``)."""
+    words = list(vectorizer.vocabulary_)
+    ids = list(vectorizer.vocabulary_.values())
+    known = set(words)
+    if vectorizer.glove is not None:
+        for row, word in enumerate(unseen_words(vectorizer)):
+            if word not in known:
+                words.append(word)
+                ids.append(int(glove_id(row)))
+    rows = classifier.feature_encoder_.transform(np.asarray(ids, dtype=np.int64))
+    default = OOV if vectorizer.oov_token is not None else _DROPPED
+    return words, np.asarray(rows, dtype=np.int64), default
+
+
+def _filter_pattern(chars: str) -> str | None:
+    """An RE2 character class of ``chars``, each as a code-point escape."""
+    if not chars:
+        return None
+    return "[" + "".join(f"\\x{{{ord(c):x}}}" for c in sorted(set(chars))) + "]"
+
+
+def _lowercase(text):
+    """Python's ``str.lower`` on a batch of UTF-8 strings, as near as
+    TensorFlow's ICU gets it. Its lowercasing ends a string at the first NUL,
+    so the pieces between NULs are lowercased apart and joined again."""
+    pieces = tf.strings.split(text, sep="\x00")
+    lowered = tf.strings.lower(pieces.flat_values, encoding="utf-8")
+    # The separator goes in as a tensor: an op attribute would end at the NUL.
+    last = tf.gather(pieces.row_limits() - 1, pieces.value_rowids())
+    is_last = tf.range(tf.size(last, out_type=last.dtype)) == last
+    nul = tf.fill(tf.shape(lowered), tf.constant(b"\x00"))
+    lowered = tf.strings.join([lowered, tf.where(is_last, "", nul)])
+    return tf.strings.reduce_join(pieces.with_flat_values(lowered), axis=1)
+
+
+class _ServingModule(tf.Module):
+    """The vectorizer and the network of a pipeline, as one ``tf.function``."""
+
+    def __init__(self, vectorizer, classifier):
+        super().__init__()
+        words, rows, default = word_rows(vectorizer, classifier)
+        keys = tf.constant(
+            [w.encode("utf-8", "surrogatepass") for w in words], dtype=tf.string
+        )
+        self.table = tf.lookup.StaticHashTable(
+            tf.lookup.KeyValueTensorInitializer(keys, tf.constant(rows)),
+            default_value=tf.constant(default, tf.int64),
+        )
+        self.model = classifier.model_
+        self._lowercase = bool(vectorizer.lowercase)
+        self._filters = _filter_pattern(vectorizer.filter_chars)
+        self._max_len = int(vectorizer.max_len)
+        self._pre_truncating = vectorizer.truncating == "pre"
+        self._pre_padding = vectorizer.padding == "pre"
+        # Networks that ignore padding read the batch at its longest document.
+        self._crop = classifier.architecture in PADDING_INVARIANT
+        self._multilabel = getattr(classifier, "threshold_", None) is not None
+        if self._multilabel:
+            self.threshold = tf.constant(classifier.threshold_, tf.float32)
+        else:
+            names = [str(c) for c in classifier.classes_]
+            self.class_names = tf.constant(names, tf.string)
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
+    def serve(self, text):
+        rows = self.rows(text)
+        probabilities = self.model(rows, training=False)
+        if self._multilabel:
+            decisions = tf.cast(probabilities > self.threshold, tf.int32)
+            return {"probabilities": probabilities, "decisions": decisions}
+        label = tf.gather(self.class_names, tf.argmax(probabilities, axis=1))
+        return {"probabilities": probabilities, "label": label}
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
+    def rows(self, text):
+        """The padded table rows of each document, ``(batch, length)``."""
+        if self._lowercase:
+            text = _lowercase(text)
+        if self._filters is not None:
+            text = tf.strings.regex_replace(text, self._filters, " ")
+        tokens = tf.strings.split(text, sep=" ")
+        tokens = tf.ragged.boolean_mask(tokens, tf.strings.length(tokens) > 0)
+        rows = tf.ragged.map_flat_values(self.table.lookup, tokens)
+        rows = tf.ragged.boolean_mask(rows, rows != _DROPPED)
+        rows = (
+            rows[:, -self._max_len :]
+            if self._pre_truncating
+            else rows[:, : self._max_len]
+        )
+        return self._padded(tf.cast(rows, tf.int32))
+
+    def _padded(self, rows):
+        lengths = rows.row_lengths()
+        width = tf.reduce_max(lengths) if self._crop else self._max_len
+        width = tf.maximum(tf.cast(width, tf.int64), 1)
+        start = width - lengths if self._pre_padding else tf.zeros_like(lengths)
+        which = rows.value_rowids()
+        column = tf.range(tf.size(which, out_type=tf.int64)) - tf.gather(
+            rows.row_starts(), which
+        )
+        column += tf.gather(start, which)
+        shape = tf.stack([rows.nrows(), width])
+        return tf.scatter_nd(tf.stack([which, column], axis=1), rows.flat_values, shape)

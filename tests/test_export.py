@@ -1,0 +1,147 @@
+"""skglove.export: a SavedModel that reads raw strings, loaded in a process
+that has TensorFlow but not skglove, must answer as the pipeline does."""
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from conftest import TINY_BLOG, make_tagged_posts, tiny_pipeline
+from sklearn.exceptions import NotFittedError
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from skglove import export, make_glove_pipeline
+
+#: Posts of every kind: empty, blank, over max_len, punctuation, accents,
+#: German, emoji, other scripts.
+EDGE_DOCS = [
+    "",
+    "   ",
+    "engine " * 50,
+    "Engine, wheels; BRAKES!! (the) doctor...",
+    "Café naïve résumé ÉNGINE",
+    "Straße STRASSE straße",
+    "emoji 🚗🚀 engine 🚗",
+    "日本語 テキスト engine",
+    "wheels\ttyre\nbrakes",
+    "ENGINE\x00WHEELS doctor",
+    "İstanbul ΟΔΟΣ ẞ ǅ",
+]
+#: A capital that Unicode 14 added: Python lowercases it, TensorFlow does not.
+UNICODE_14_CAPITAL = "\u2c2f"
+
+
+def _as_rows(pipe, docs, width):
+    vectorizer, classifier = pipe[0], pipe[-1]
+    return classifier.feature_encoder_.transform(vectorizer.transform(docs)).toarray(
+        width
+    )
+
+
+@pytest.fixture(scope="module")
+def pipelines(tiny_glove, fitted_pipeline):
+    tags_docs, tags = make_tagged_posts(n_posts=120, length=8)
+    multilabel = make_glove_pipeline(
+        tiny_glove, max_len=20, filters=2, epochs=2, threshold="tuned",
+        validation_split=0.2, random_state=0,
+    ).fit(tags_docs, tags)  # fmt: skip
+    blog = tiny_pipeline(
+        tiny_glove, **TINY_BLOG, padding="post", truncating="post", oov_token="<unk>"
+    ).fit(tags_docs, tags[:, 0])
+    return {"kim": fitted_pipeline, "multilabel": multilabel, "blog": blog}
+
+
+@pytest.fixture(scope="module")
+def served(pipelines, posts, tmp_path_factory):
+    """Each artifact's outputs on the documents, from a fresh process."""
+    folder = tmp_path_factory.mktemp("export")
+    docs = posts[0][:40] + EDGE_DOCS
+    for name, pipe in pipelines.items():
+        export(pipe, folder / name)
+    (folder / "docs.json").write_text(json.dumps(docs))
+    script = textwrap.dedent(
+        f"""
+        import json, sys
+        import numpy as np
+        import tensorflow as tf
+        folder = {str(folder)!r}
+        docs = tf.constant(json.load(open(folder + "/docs.json")))
+        out = {{}}
+        for name in {sorted(pipelines)!r}:
+            loaded = tf.saved_model.load(folder + "/" + name)
+            for key, value in loaded.signatures["serving_default"](docs).items():
+                value = value.numpy()
+                if value.dtype == object:
+                    value = value.astype("S")
+                out[name + "/" + key] = value
+            out[name + "/rows"] = loaded.signatures["rows"](docs)["output_0"].numpy()
+        np.savez(folder + "/out.npz", **out)
+        print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0]
+                                in ("skglove", "scikeras"))))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    imported = json.loads(done.stdout.strip().splitlines()[-1])
+    with np.load(folder / "out.npz") as out:
+        return docs, dict(out), imported, folder
+
+
+def test_a_fresh_process_serves_without_skglove(served):
+    _, out, imported, _ = served
+    assert imported == []
+    assert set(out) >= {"kim/probabilities", "kim/label", "multilabel/decisions"}
+
+
+@pytest.mark.parametrize("name", ["kim", "multilabel", "blog"])
+def test_the_artifact_answers_as_the_pipeline(served, pipelines, name):
+    docs, out, _, _ = served
+    pipe = pipelines[name]
+    rows = out[f"{name}/rows"]
+    # The network's input: the same rows; a network that ignores padding
+    # reads the batch at its longest document, the blog network at max_len.
+    np.testing.assert_array_equal(rows, _as_rows(pipe, docs, rows.shape[1]))
+    longest = (rows != 0).sum(axis=1).max()
+    assert rows.shape[1] == (pipe[0].max_len if name == "blog" else longest)
+    np.testing.assert_allclose(
+        out[f"{name}/probabilities"], pipe.predict_proba(docs), rtol=0, atol=1e-5
+    )
+    if name == "multilabel":
+        np.testing.assert_array_equal(out[f"{name}/decisions"], pipe.predict(docs))
+    else:
+        labels = out[f"{name}/label"].astype(str)
+        np.testing.assert_array_equal(labels, pipe.predict(docs).astype(str))
+
+
+def test_lowercasing_matches_python_but_for_unicode_14_capitals():
+    from skglove._export import _lowercase
+
+    docs = [*EDGE_DOCS, UNICODE_14_CAPITAL]
+    lowered = [s.decode() for s in _lowercase(tf.constant(docs)).numpy()]
+    assert lowered[:-1] == [doc.lower() for doc in EDGE_DOCS]
+    assert UNICODE_14_CAPITAL.lower() != UNICODE_14_CAPITAL == lowered[-1]
+
+
+def test_what_cannot_be_exported_is_refused_by_name(fitted_pipeline, tmp_path):
+    with pytest.raises(TypeError, match="got GloveCNNClassifier"):
+        export(fitted_pipeline[-1], tmp_path / "a")
+    lower = FunctionTransformer(lambda docs: [d.lower() for d in docs])
+    extra = make_pipeline(lower, *[step for _, step in fitted_pipeline.steps])
+    with pytest.raises(TypeError, match="step 0 'functiontransformer'"):
+        export(extra, tmp_path / "b")
+    with pytest.raises(NotFittedError):
+        export(tiny_pipeline(None), tmp_path / "c")
+    with pytest.raises(ValueError, match="format must be one of"):
+        export(fitted_pipeline, tmp_path / "d", format="onnx")
+    (tmp_path / "e").mkdir()
+    (tmp_path / "e" / "keep.txt").write_text("mine")
+    with pytest.raises(ValueError, match="exists"):
+        export(fitted_pipeline, tmp_path / "e")
+    assert [p.name for p in (tmp_path / "e").iterdir()] == ["keep.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e"]
