@@ -218,6 +218,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     info.add_argument("model", help="a model written by 'train'")
     info.set_defaults(run=_info)
+
+    export = commands.add_parser(
+        "export",
+        parents=[common],
+        help="write a saved model as a TensorFlow SavedModel that reads text",
+        description="Write a saved pipeline as one artifact whose serving "
+        "signature takes raw strings, for serving without skglove "
+        "(see docs/export.md).",
+    )
+    export.add_argument("model", help="a model written by 'train'")
+    export.add_argument("out_dir", help="the folder to write; it must not exist")
+    export.add_argument(
+        "--format", default="tf_saved_model", choices=["tf_saved_model"]
+    )
+    export.set_defaults(run=_export)
     return parser
 
 
@@ -408,6 +423,14 @@ _BREAKS = dict.fromkeys(map(ord, "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029\t"), " ")
 def _one_line(value) -> str:
     # One output line per input line: a line break in a label would shift them.
     return str(value).translate(_BREAKS)
+
+
+def _export(args) -> None:
+    from ._export import export
+
+    path = export(_load_model(args.model), args.out_dir, format=args.format)
+    size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    print(f"exported {args.model} to {path} ({args.format}, {size:,} bytes)")
 
 
 def _info(args) -> None:

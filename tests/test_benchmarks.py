@@ -22,6 +22,7 @@ def benchmarks_on_path(monkeypatch):
         "bench_dask_search",
         "bench_explain",
         "bench_scaling",
+        "bench_export",
         "profile_fit",
     ):
         sys.modules.pop(name, None)
@@ -588,3 +589,18 @@ def test_goemotions_verdicts(bench_goemotions):
     ) in lines
     assert lines[-1].endswith("(per seed: 2.00, 3.00), target <= 3x: PASS")
     assert len(bench_goemotions.summarize(records)) == 5
+
+
+def test_bench_export_smoke(
+    benchmarks_on_path, synthetic_archive, tiny_glove, tmp_path
+):
+    import bench_export
+
+    out = tmp_path / "export.jsonl"
+    argv = ["--archive", str(synthetic_archive), "--tasks", "full", "--glove"]
+    argv += [tiny_glove, "--epochs", "1", "--repeats", "1", "--out", str(out)]
+    (record,) = bench_export.main(argv)
+    assert record["same_ids"] == record["same_labels"] == record["n_test"] > 0
+    assert record["max_diff"] <= 1e-5
+    assert record["size_mb"] > 0 and record["served"] > 0 and record["pipeline"] > 0
+    assert json.loads(out.read_text())["task"] == "full"

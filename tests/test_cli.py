@@ -392,3 +392,25 @@ def test_multilabel_input_errors(
             main(["train", "--data", str(single), "--out", "x", option, value])
         assert exit_info.value.code == 2
         assert option in capsys.readouterr().err
+
+
+def test_export_writes_a_savedmodel_that_predicts_as_the_model(
+    tagged_model, tagged_csvs, tmp_path
+):
+    import tensorflow as tf
+
+    from skglove import load
+
+    out = tmp_path / "served"
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        assert main(["export", str(tagged_model), str(out)]) == 0
+    assert printed.getvalue().startswith(f"exported {tagged_model} to {out} (")
+    docs = [row["text"] for row in csv.DictReader(open(tagged_csvs[1]))][:20]
+    serve = tf.saved_model.load(str(out)).signatures["serving_default"]
+    decisions = serve(tf.constant(docs))["decisions"].numpy()
+    np.testing.assert_array_equal(decisions, load(tagged_model).predict(docs))
+    # A second export to the same folder is refused, and the folder kept.
+    with contextlib.redirect_stderr(io.StringIO()) as errors:
+        assert main(["export", str(tagged_model), str(out)]) == 1
+    assert "exists; export writes a new folder" in errors.getvalue()
+    assert (out / "saved_model.pb").is_file()

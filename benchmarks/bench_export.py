@@ -1,0 +1,142 @@
+"""Agreement, size and throughput of skglove.export's SavedModel.
+
+For each task, fits the default pipeline (``random_state=0``), exports it,
+loads the artifact with ``tf.saved_model.load`` and scores every test
+document both ways:
+
+- ids: documents whose network input (the ``rows`` signature) equals the
+  pipeline's, row for row;
+- labels: documents with the same label (multi-class tasks);
+- the largest difference between the probabilities;
+- the artifact's size on disk;
+- documents a second through the artifact's ``serving_default`` in batches of
+  ``--batch-size``, and through ``pipeline.predict`` with the same
+  ``batch_size``, each the best of ``--repeats`` runs.
+
+Run from the repository's root::
+
+    python benchmarks/bench_export.py --tasks full,clinc150
+"""
+
+import argparse
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+from _common import ROOT, append_jsonl, find_archive, print_table
+from bench_20newsgroups import DEFAULT_CLINC, DEFAULT_GLOVE, load_task
+
+from skglove import export, make_glove_pipeline
+
+COLUMNS = [
+    ("task", "task"),
+    ("n_test", "test docs"),
+    ("same_ids", "same ids"),
+    ("same_labels", "same labels"),
+    ("max_diff", "max |Δ probability|"),
+    ("size_mb", "artifact MB"),
+    ("served", "artifact docs/s"),
+    ("pipeline", "pipeline.predict docs/s"),
+]
+
+
+def _best_rate(run, n_docs: int, repeats: int) -> float:
+    best = min(_seconds(run) for _ in range(repeats))
+    return n_docs / best
+
+
+def _seconds(run) -> float:
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
+
+
+def _batches(docs, size):
+    return [tf.constant(docs[i : i + size]) for i in range(0, len(docs), size)]
+
+
+def run_task(task, data, glove, batch_size, repeats, params) -> dict:
+    (X_train, y_train), (X_test, _) = data
+    pipe = make_glove_pipeline(glove=glove, random_state=0, **params)
+    pipe.fit(X_train, y_train)
+    with tempfile.TemporaryDirectory() as folder:
+        path = export(pipe, Path(folder) / "model")
+        size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+        loaded = tf.saved_model.load(str(path))
+        serve, rows = loaded.signatures["serving_default"], loaded.signatures["rows"]
+        batches = _batches(list(X_test), batch_size)
+        outputs = [serve(batch) for batch in batches]
+        served = np.concatenate([o["probabilities"].numpy() for o in outputs])
+        labels = np.concatenate([o["label"].numpy().astype(str) for o in outputs])
+        same_ids = 0
+        for start, batch in zip(
+            range(0, len(X_test), batch_size), batches, strict=True
+        ):
+            got = rows(batch)["output_0"].numpy()
+            docs = list(X_test[start : start + batch_size])
+            table = pipe[-1].feature_encoder_.transform(pipe[0].transform(docs))
+            same_ids += int((got == table.toarray(got.shape[1])).all(axis=1).sum())
+        proba = pipe.predict_proba(X_test, batch_size=batch_size)
+        predicted = pipe.classes_[proba.argmax(axis=1)].astype(str)
+        record = {
+            "task": task,
+            "n_test": len(X_test),
+            "same_ids": same_ids,
+            "same_labels": int((labels == predicted).sum()),
+            "max_diff": float(np.abs(served - proba).max()),
+            "size_mb": size / 1e6,
+            "served": _best_rate(
+                lambda: [serve(b) for b in batches], len(X_test), repeats
+            ),
+            "pipeline": _best_rate(
+                lambda: pipe.predict(X_test, batch_size=batch_size),
+                len(X_test),
+                repeats,
+            ),
+        }
+    return record
+
+
+def main(argv=None) -> list[dict]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tasks", default="full,clinc150")
+    parser.add_argument("--archive", help="20news-bydate.tar.gz")
+    parser.add_argument("--clinc", default=str(DEFAULT_CLINC))
+    parser.add_argument("--glove", default=DEFAULT_GLOVE)
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--max-train", type=int)
+    parser.add_argument("--max-test", type=int)
+    parser.add_argument("--epochs", type=int, help="the default's if not given")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks/results/export.jsonl"))
+    args = parser.parse_args(argv)
+    params = {} if args.epochs is None else {"epochs": args.epochs}
+    records = []
+    for task in args.tasks.split(","):
+        archive = None if task == "clinc150" else find_archive(args.archive)
+        data = load_task(task, archive, args.max_train, args.max_test, args.clinc)
+        record = run_task(task, data, args.glove, args.batch_size, args.repeats, params)
+        record["when"] = datetime.now(UTC).isoformat(timespec="seconds")
+        append_jsonl(args.out, record)
+        records.append(record)
+    rows = [
+        {
+            **r,
+            "same_ids": f"{r['same_ids']} / {r['n_test']}",
+            "same_labels": f"{r['same_labels']} / {r['n_test']}",
+            "max_diff": f"{r['max_diff']:.1e}",
+            "size_mb": f"{r['size_mb']:.1f}",
+            "served": f"{r['served']:.0f}",
+            "pipeline": f"{r['pipeline']:.0f}",
+        }
+        for r in records
+    ]
+    print_table(rows, COLUMNS)
+    return records
+
+
+if __name__ == "__main__":
+    main()
