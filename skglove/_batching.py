@@ -141,7 +141,9 @@ def predict_in_batches(
     """
     rows = np.arange(len(X))
     widths = _bucket_widths(X) if by_length else np.full(len(X), X.max_len)
-    batches = _batches(rows, widths, batch_size)
+    # Whole blocks per batch: only each bucket's last batch gets empty rows.
+    rows_per_batch = max(ROW_BLOCK, batch_size // ROW_BLOCK * ROW_BLOCK)
+    batches = _batches(rows, widths, rows_per_batch)
     sizes = [-(-len(batch) // ROW_BLOCK) * ROW_BLOCK for batch in batches]
 
     def padded_batches():

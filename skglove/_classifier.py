@@ -53,6 +53,7 @@ from ._tf_threads import match_dask_worker
 from ._training import (
     Seeds,
     build_training_state,
+    copied_optimizer,
     fit_callbacks,
     fit_data,
     fitted_thresholds,
@@ -740,10 +741,8 @@ class GloveCNNClassifier(KerasClassifier):
             ),
         )
         optimizer = compile_kwargs["optimizer"]
-        if optimizer is self.optimizer:
-            # The user's instance: each network gets its own copy, so that fit
-            # leaves the parameter as it was and a refit finds it unbuilt.
-            optimizer = type(optimizer).from_config(optimizer.get_config())
+        if optimizer is self.optimizer:  # the user's instance
+            optimizer = copied_optimizer(optimizer)
         if self.learning_rate is not None:
             optimizer.learning_rate = self.learning_rate
         model.compile(

@@ -289,6 +289,33 @@ def trained_heads(model: keras.Model, metrics) -> keras.Model:
     return combined
 
 
+def copied_optimizer(optimizer: keras.optimizers.Optimizer):
+    """A copy of an optimizer given as a parameter, for one network: fit must
+    leave the parameter as it was, and a built optimizer cannot train another
+    network's variables.
+
+    An optimizer Keras cannot copy (a schedule or an argument without
+    ``get_config``, a lambda) is used itself while it is unbuilt, for one
+    fit; after that, a clear error replaces Keras' own.
+    """
+    try:
+        copy = type(optimizer).from_config(optimizer.get_config())
+    except (NotImplementedError, TypeError, ValueError) as exc:
+        if not optimizer.built:
+            return optimizer
+        raise ValueError(
+            f"the optimizer {type(optimizer).__name__} trained an earlier "
+            f"network and Keras cannot copy it for a new one ({exc}); give an "
+            "optimizer whose get_config/from_config round-trip, or a new "
+            "instance before each fit"
+        ) from exc
+    # Set by AdamW's exclude_from_weight_decay, and not in its config.
+    for name in ("_exclude_from_weight_decay", "_exclude_from_weight_decay_pattern"):
+        if hasattr(optimizer, name):
+            setattr(copy, name, getattr(optimizer, name))
+    return copy
+
+
 def build_training_state(model: keras.Model, dataset: tf.data.Dataset) -> None:
     """Create the variables of ``model``'s optimizer, losses and metrics from
     the shapes of ``dataset``'s batches, before ``fit`` traces its step.

@@ -179,6 +179,36 @@ def test_an_optimizer_instance_is_copied_for_each_network(tiny_glove, few_posts)
     assert second is not first and second.built
 
 
+class _NoConfigSchedule(keras.optimizers.schedules.LearningRateSchedule):
+    def __call__(self, step):
+        return 0.01
+
+
+def test_an_optimizer_keras_cannot_copy_serves_one_fit_then_is_refused(
+    tiny_glove, few_posts
+):
+    optimizer = keras.optimizers.Adam(learning_rate=_NoConfigSchedule())
+    pipe = tiny_pipeline(
+        tiny_glove,
+        optimizer=optimizer,
+        learning_rate=None,
+        learning_rate_schedule="constant",
+    )
+    assert pipe.fit(*few_posts)[-1].model_.optimizer is optimizer
+    with pytest.raises(ValueError, match="Keras cannot copy it for a new one"):
+        pipe.fit(*few_posts)
+
+
+def test_adamw_exclusions_survive_the_copy():
+    from skglove._training import copied_optimizer
+
+    optimizer = keras.optimizers.AdamW()
+    optimizer.exclude_from_weight_decay(var_names=["bias"])
+    copy = copied_optimizer(optimizer)
+    assert copy is not optimizer
+    assert copy._exclude_from_weight_decay_pattern.pattern == "bias"
+
+
 def test_an_unknown_schedule_is_refused_by_name():
     with pytest.raises(ValueError, match="learning_rate_schedule"):
         GloveCNNClassifier(learning_rate_schedule="linear")._validate_params()
