@@ -141,9 +141,7 @@ def predict_in_batches(
     """
     rows = np.arange(len(X))
     widths = _bucket_widths(X) if by_length else np.full(len(X), X.max_len)
-    # Whole blocks per batch: only each bucket's last batch gets empty rows.
-    rows_per_batch = max(ROW_BLOCK, batch_size // ROW_BLOCK * ROW_BLOCK)
-    batches = _batches(rows, widths, rows_per_batch)
+    batches = _batches(rows, widths, batch_size)
     sizes = [-(-len(batch) // ROW_BLOCK) * ROW_BLOCK for batch in batches]
 
     def padded_batches():
