@@ -20,9 +20,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from ._classifier import GloveCNNClassifier
-from ._ids import OOV, glove_id
+from ._ids import OOV
 from ._models import PADDING_INVARIANT
-from ._vectorizer import GloveSequenceVectorizer, unseen_words
+from ._vectorizer import GloveSequenceVectorizer, _as_binary, unseen_words
 
 __all__ = ["export"]
 
@@ -158,17 +158,12 @@ def _steps(pipeline) -> tuple[GloveSequenceVectorizer, GloveCNNClassifier]:
 
 
 def word_rows(vectorizer, classifier) -> tuple[list[str], np.ndarray, int]:
-    """Each word the vectorizer gives an id, with the classifier's row for
-    that id, and the row of every other word (``OOV``, or ``_DROPPED``)."""
-    words = list(vectorizer.vocabulary_)
-    ids = list(vectorizer.vocabulary_.values())
-    known = set(words)
-    if vectorizer.glove is not None:
-        for row, word in enumerate(unseen_words(vectorizer)):
-            if word not in known:
-                words.append(word)
-                ids.append(int(glove_id(row)))
-    rows = classifier.feature_encoder_.transform(np.asarray(ids, dtype=np.int64))
+    """Each word the vectorizer gives an id (its vocabulary, then the unseen
+    GloVe words it lets through), with the classifier's row for that id, and
+    the row of every other word (``OOV``, or ``_DROPPED``)."""
+    words = list(dict.fromkeys([*vectorizer.vocabulary_, *unseen_words(vectorizer)]))
+    ids = vectorizer._word_ids(_as_binary(words))
+    rows = classifier.feature_encoder_.transform(ids)
     default = OOV if vectorizer.oov_token is not None else _DROPPED
     return words, np.asarray(rows, dtype=np.int64), default
 
