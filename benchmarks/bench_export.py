@@ -1,13 +1,15 @@
 """Agreement, size and throughput of skglove.export's SavedModel.
 
-For each task, fits the default pipeline (``random_state=0``), exports it,
-loads the artifact with ``tf.saved_model.load`` and scores every test
-document both ways:
+For each task, fits the default pipeline (``random_state=0``), exports it at
+each of ``--precisions`` (how the embedding tables are stored), loads the
+artifact with ``tf.saved_model.load`` and scores every test document both
+ways:
 
 - ids: documents whose network input (the ``rows`` signature) equals the
   pipeline's, row for row;
 - labels: documents with the same label (multi-class tasks);
 - the largest difference between the probabilities;
+- the accuracy of the artifact's labels and of the pipeline's;
 - the artifact's size on disk;
 - documents a second through the artifact's ``serving_default`` in batches of
   ``--batch-size``, and through ``pipeline.predict`` with the same
@@ -33,10 +35,13 @@ from skglove import export, make_glove_pipeline
 
 COLUMNS = [
     ("task", "task"),
+    ("precision", "precision"),
     ("n_test", "test docs"),
     ("same_ids", "same ids"),
     ("same_labels", "same labels"),
     ("max_diff", "max |Δ probability|"),
+    ("accuracy", "artifact accuracy"),
+    ("pipeline_accuracy", "pipeline accuracy"),
     ("size_mb", "artifact MB"),
     ("served", "artifact docs/s"),
     ("pipeline", "pipeline.predict docs/s"),
@@ -58,46 +63,60 @@ def _batches(docs, size):
     return [tf.constant(docs[i : i + size]) for i in range(0, len(docs), size)]
 
 
-def run_task(task, data, glove, batch_size, repeats, params) -> dict:
-    (X_train, y_train), (X_test, _) = data
+def run_task(task, data, glove, batch_size, repeats, params, precisions) -> list:
+    (X_train, y_train), (X_test, y_test) = data
     pipe = make_glove_pipeline(glove=glove, random_state=0, **params)
     pipe.fit(X_train, y_train)
-    with tempfile.TemporaryDirectory() as folder:
-        path = export(pipe, Path(folder) / "model")
-        size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
-        loaded = tf.saved_model.load(str(path))
-        serve, rows = loaded.signatures["serving_default"], loaded.signatures["rows"]
-        batches = _batches(list(X_test), batch_size)
-        outputs = [serve(batch) for batch in batches]
-        served = np.concatenate([o["probabilities"].numpy() for o in outputs])
-        labels = np.concatenate([o["label"].numpy().astype(str) for o in outputs])
-        same_ids = 0
-        for start, batch in zip(
-            range(0, len(X_test), batch_size), batches, strict=True
-        ):
-            got = rows(batch)["output_0"].numpy()
-            docs = list(X_test[start : start + batch_size])
-            table = pipe[-1].feature_encoder_.transform(pipe[0].transform(docs))
-            same_ids += int((got == table.toarray(got.shape[1])).all(axis=1).sum())
-        proba = pipe.predict_proba(X_test, batch_size=batch_size)
-        predicted = pipe.classes_[proba.argmax(axis=1)].astype(str)
-        record = {
-            "task": task,
-            "n_test": len(X_test),
-            "same_ids": same_ids,
-            "same_labels": int((labels == predicted).sum()),
-            "max_diff": float(np.abs(served - proba).max()),
-            "size_mb": size / 1e6,
-            "served": _best_rate(
-                lambda: [serve(b) for b in batches], len(X_test), repeats
-            ),
-            "pipeline": _best_rate(
-                lambda: pipe.predict(X_test, batch_size=batch_size),
-                len(X_test),
-                repeats,
-            ),
-        }
-    return record
+    proba = pipe.predict_proba(X_test, batch_size=batch_size)
+    predicted = pipe.classes_[proba.argmax(axis=1)].astype(str)
+    pipeline_rate = _best_rate(
+        lambda: pipe.predict(X_test, batch_size=batch_size), len(X_test), repeats
+    )
+    batches = _batches(list(X_test), batch_size)
+    records = []
+    for precision in precisions:
+        with tempfile.TemporaryDirectory() as folder:
+            path = export(pipe, Path(folder) / "model", precision=precision)
+            size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+            loaded = tf.saved_model.load(str(path))
+            serve = loaded.signatures["serving_default"]
+            outputs = [serve(batch) for batch in batches]
+            served = np.concatenate([o["probabilities"].numpy() for o in outputs])
+            labels = np.concatenate([o["label"].numpy().astype(str) for o in outputs])
+            records.append(
+                {
+                    "task": task,
+                    "precision": precision,
+                    "n_test": len(X_test),
+                    "same_ids": _same_ids(pipe, loaded, X_test, batches),
+                    "same_labels": int((labels == predicted).sum()),
+                    "max_diff": float(np.abs(served - proba).max()),
+                    "accuracy": float(
+                        (labels == np.asarray(y_test).astype(str)).mean()
+                    ),
+                    "pipeline_accuracy": float(
+                        (predicted == np.asarray(y_test).astype(str)).mean()
+                    ),
+                    "size_mb": size / 1e6,
+                    "served": _best_rate(
+                        lambda f=serve: [f(b) for b in batches], len(X_test), repeats
+                    ),
+                    "pipeline": pipeline_rate,
+                }
+            )
+    return records
+
+
+def _same_ids(pipe, loaded, X_test, batches) -> int:
+    """Documents whose network input in the artifact equals the pipeline's."""
+    same, start = 0, 0
+    for batch in batches:
+        got = loaded.signatures["rows"](batch)["output_0"].numpy()
+        docs = list(X_test[start : start + len(got)])
+        table = pipe[-1].feature_encoder_.transform(pipe[0].transform(docs))
+        same += int((got == table.toarray(got.shape[1])).all(axis=1).sum())
+        start += len(got)
+    return same
 
 
 def main(argv=None) -> list[dict]:
@@ -106,6 +125,7 @@ def main(argv=None) -> list[dict]:
     parser.add_argument("--archive", help="20news-bydate.tar.gz")
     parser.add_argument("--clinc", default=str(DEFAULT_CLINC))
     parser.add_argument("--glove", default=DEFAULT_GLOVE)
+    parser.add_argument("--precisions", default="float32,float16,int8")
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--max-train", type=int)
@@ -118,16 +138,26 @@ def main(argv=None) -> list[dict]:
     for task in args.tasks.split(","):
         archive = None if task == "clinc150" else find_archive(args.archive)
         data = load_task(task, archive, args.max_train, args.max_test, args.clinc)
-        record = run_task(task, data, args.glove, args.batch_size, args.repeats, params)
-        record["when"] = datetime.now(UTC).isoformat(timespec="seconds")
-        append_jsonl(args.out, record)
-        records.append(record)
+        for record in run_task(
+            task,
+            data,
+            args.glove,
+            args.batch_size,
+            args.repeats,
+            params,
+            args.precisions.split(","),
+        ):
+            record["when"] = datetime.now(UTC).isoformat(timespec="seconds")
+            append_jsonl(args.out, record)
+            records.append(record)
     rows = [
         {
             **r,
             "same_ids": f"{r['same_ids']} / {r['n_test']}",
             "same_labels": f"{r['same_labels']} / {r['n_test']}",
             "max_diff": f"{r['max_diff']:.1e}",
+            "accuracy": f"{r['accuracy']:.4f}",
+            "pipeline_accuracy": f"{r['pipeline_accuracy']:.4f}",
             "size_mb": f"{r['size_mb']:.1f}",
             "served": f"{r['served']:.0f}",
             "pipeline": f"{r['pipeline']:.0f}",

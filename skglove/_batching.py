@@ -33,10 +33,15 @@ def _bucket_boundaries(max_len: int) -> list[int]:
     return boundaries
 
 
+def bucket_widths(max_len: int) -> list[int]:
+    """The widths a prediction pads documents to: a document is padded to the
+    first that holds it (:func:`predict_in_batches`)."""
+    return [*_bucket_boundaries(max_len), max_len]
+
+
 def _bucket_widths(X: IdSequences) -> np.ndarray:
-    """Each sequence's bucket: the shortest boundary (or ``max_len``) that
-    holds it."""
-    edges = np.array([*_bucket_boundaries(X.max_len), X.max_len])
+    """Each sequence's bucket: the shortest width that holds it."""
+    edges = np.array(bucket_widths(X.max_len))
     return edges[np.searchsorted(edges, X.lengths)]
 
 

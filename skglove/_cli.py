@@ -232,6 +232,12 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--format", default="tf_saved_model", choices=["tf_saved_model"]
     )
+    export.add_argument(
+        "--precision",
+        default="float32",
+        choices=["float32", "float16", "int8"],
+        help="how the embedding tables are stored (default: float32)",
+    )
     export.set_defaults(run=_export)
     return parser
 
@@ -428,9 +434,17 @@ def _one_line(value) -> str:
 def _export(args) -> None:
     from ._export import export
 
-    path = export(_load_model(args.model), args.out_dir, format=args.format)
+    path = export(
+        _load_model(args.model),
+        args.out_dir,
+        format=args.format,
+        precision=args.precision,
+    )
     size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
-    print(f"exported {args.model} to {path} ({args.format}, {size:,} bytes)")
+    print(
+        f"exported {args.model} to {path} "
+        f"({args.format}, {args.precision}, {size:,} bytes)"
+    )
 
 
 def _info(args) -> None:

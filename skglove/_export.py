@@ -19,9 +19,12 @@ import tensorflow as tf
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
+from ._batching import bucket_widths
 from ._classifier import GloveCNNClassifier
 from ._ids import OOV
+from ._layers import ROW_BLOCK, pad_rows
 from ._models import PADDING_INVARIANT
+from ._quantize import PRECISIONS, quantized_network
 from ._vectorizer import GloveSequenceVectorizer, _as_binary, unseen_words
 
 __all__ = ["export"]
@@ -35,6 +38,8 @@ SIGNATURE = "serving_default"
 ROWS_SIGNATURE = "rows"
 #: A word the vectorizer drops (no ``oov_token``) looks up to this row.
 _DROPPED = -1
+#: The network reads at most this many documents of one width at once.
+_CHUNK = 4 * ROW_BLOCK
 
 
 def export(
@@ -42,6 +47,7 @@ def export(
     path: "str | os.PathLike[str]",
     *,
     format: str = "tf_saved_model",
+    precision: str = "float32",
 ) -> Path:
     """Write a fitted pipeline as one artifact that classifies raw strings.
 
@@ -75,6 +81,12 @@ def export(
         complete or not at all.
     format : {"tf_saved_model"}, default="tf_saved_model"
         The artifact's format.
+    precision : {"float32", "float16", "int8"}, default="float32"
+        How the network's embedding tables are stored: as fitted, as
+        float16, or as int8 with a float32 scale per row. They are read back
+        as float32; every other weight stays float32. A smaller artifact
+        whose probabilities differ slightly from the pipeline's (see
+        ``docs/export.md`` for the size and accuracy of each).
 
     Returns
     -------
@@ -86,7 +98,7 @@ def export(
     TypeError
         If ``pipeline`` is not such a pipeline; the message names the step.
     ValueError
-        If ``format`` is unknown or ``path`` exists.
+        If ``format`` or ``precision`` is unknown, or ``path`` exists.
     sklearn.exceptions.NotFittedError
         If the pipeline is not fitted.
 
@@ -107,21 +119,18 @@ def export(
     """
     if format not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {format!r}")
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
     vectorizer, classifier = _steps(pipeline)
     path = Path(path)
     if path.exists():
         raise ValueError(f"{str(path)!r} exists; export writes a new folder")
-    module = _ServingModule(vectorizer, classifier)
-    signature = module.serve.get_concrete_function()
-    rows = module.rows.get_concrete_function()
+    module = _ServingModule(vectorizer, classifier, precision)
+    signatures = module.signatures()
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
-        tf.saved_model.save(
-            module,
-            str(staging),
-            signatures={SIGNATURE: signature, ROWS_SIGNATURE: rows},
-        )
+        tf.saved_model.save(module, str(staging), signatures=signatures)
         os.replace(staging, path)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -165,7 +174,7 @@ def word_rows(vectorizer, classifier) -> tuple[list[str], np.ndarray, int]:
     ids = vectorizer._word_ids(_as_binary(words))
     rows = classifier.feature_encoder_.transform(ids)
     default = OOV if vectorizer.oov_token is not None else _DROPPED
-    return words, np.asarray(rows, dtype=np.int64), default
+    return words, np.asarray(rows, dtype=np.int32), default
 
 
 def _filter_pattern(chars: str) -> str | None:
@@ -192,7 +201,7 @@ def _lowercase(text):
 class _ServingModule(tf.Module):
     """The vectorizer and the network of a pipeline, as one ``tf.function``."""
 
-    def __init__(self, vectorizer, classifier):
+    def __init__(self, vectorizer, classifier, precision="float32"):
         super().__init__()
         words, rows, default = word_rows(vectorizer, classifier)
         keys = tf.constant(
@@ -200,9 +209,12 @@ class _ServingModule(tf.Module):
         )
         self.table = tf.lookup.StaticHashTable(
             tf.lookup.KeyValueTensorInitializer(keys, tf.constant(rows)),
-            default_value=tf.constant(default, tf.int64),
+            default_value=tf.constant(default, tf.int32),
         )
-        self.model = classifier.model_
+        model = quantized_network(classifier.model_, precision)
+        # A bound method, so that the module does not track the Keras model.
+        self._model = model.__call__
+        self._n_outputs = int(model.outputs[0].shape[-1])
         self._lowercase = bool(vectorizer.lowercase)
         self._filters = _filter_pattern(vectorizer.filter_chars)
         self._max_len = int(vectorizer.max_len)
@@ -210,6 +222,7 @@ class _ServingModule(tf.Module):
         self._pre_padding = vectorizer.padding == "pre"
         # Networks that ignore padding read the batch at its longest document.
         self._crop = classifier.architecture in PADDING_INVARIANT
+        self._widths = bucket_widths(self._max_len)
         self._multilabel = getattr(classifier, "threshold_", None) is not None
         if self._multilabel:
             self.threshold = tf.constant(classifier.threshold_, tf.float32)
@@ -217,19 +230,39 @@ class _ServingModule(tf.Module):
             names = [str(c) for c in classifier.classes_]
             self.class_names = tf.constant(names, tf.string)
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
+    def signatures(self) -> dict:
+        """The traced signatures, by name. They are the artifact's only
+        functions, so that each graph is stored once. The module then holds
+        the variables they read, as they read them, not the Keras model's:
+        TensorFlow Serving runs the graph in a TF1 session, which looks a Keras
+        model's variables up under names that nothing restores."""
+        text = tf.TensorSpec([None], tf.string, name="text")
+        signatures = {
+            name: tf.function(method, input_signature=[text]).get_concrete_function()
+            for name, method in ((SIGNATURE, self.serve), (ROWS_SIGNATURE, self.rows))
+        }
+        variables = {id(v): v for f in signatures.values() for v in f.variables}
+        self.network_variables = list(variables.values())
+        return signatures
+
     def serve(self, text):
-        rows = self.rows(text)
-        probabilities = self.model(rows, training=False)
+        probabilities = self._network(self._ragged_rows(text))
         if self._multilabel:
             decisions = tf.cast(probabilities > self.threshold, tf.int32)
             return {"probabilities": probabilities, "decisions": decisions}
         label = tf.gather(self.class_names, tf.argmax(probabilities, axis=1))
         return {"probabilities": probabilities, "label": label}
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
     def rows(self, text):
-        """The padded table rows of each document, ``(batch, length)``."""
+        """The padded table rows of each document, ``(batch, length)``: at the
+        batch's longest document for a network that ignores padding, else at
+        ``max_len``."""
+        rows = self._ragged_rows(text)
+        width = tf.reduce_max(rows.row_lengths()) if self._crop else self._max_len
+        return self._padded(rows, tf.maximum(tf.cast(width, tf.int64), 1))
+
+    def _ragged_rows(self, text):
+        """Each document's table rows, truncated, as a ragged ``int32`` tensor."""
         if self._lowercase:
             text = _lowercase(text)
         if self._filters is not None:
@@ -243,12 +276,53 @@ class _ServingModule(tf.Module):
             if self._pre_truncating
             else rows[:, : self._max_len]
         )
-        return self._padded(tf.cast(rows, tf.int32))
+        return rows
 
-    def _padded(self, rows):
+    def _network(self, rows):
+        """The network's outputs for each document, computed as
+        ``pipeline.predict`` computes them: each document padded to its
+        length bucket (or ``max_len``), in chunks of one width, each chunk
+        completed with empty rows to whole blocks of ``ROW_BLOCK``."""
+        n = rows.nrows()
+        if self._crop:
+            edges = tf.constant(self._widths, tf.int64)
+            widths = tf.gather(edges, tf.searchsorted(edges, rows.row_lengths()))
+        else:
+            widths = tf.fill([n], tf.constant(self._max_len, tf.int64))
+        order = tf.argsort(widths, stable=True)
+        widths = tf.gather(widths, order)
+        position = tf.range(n)
+        first_of_width = widths != tf.concat([[-1], widths[:-1]], axis=0)
+        width_start = tf.gather(
+            tf.boolean_mask(position, first_of_width),
+            tf.cumsum(tf.cast(first_of_width, tf.int64)) - 1,
+        )
+        # A chunk starts at each new width, and every _CHUNK rows within one.
+        starts = tf.boolean_mask(
+            position, first_of_width | ((position - width_start) % _CHUNK == 0)
+        )
+        stops = tf.concat([starts[1:], [n]], axis=0)
+
+        def chunk(k, outputs):
+            members = order[starts[k] : stops[k]]
+            x = pad_rows(self._padded(tf.gather(rows, members), widths[starts[k]]))
+            predicted = self._model(x, training=False)
+            return k + 1, outputs.write(k, predicted[: stops[k] - starts[k]])
+
+        outputs = tf.TensorArray(
+            tf.float32, size=tf.size(starts), infer_shape=False,
+            element_shape=tf.TensorShape([None, self._n_outputs]),
+        )  # fmt: skip
+        _, outputs = tf.while_loop(
+            lambda k, _: k < tf.size(starts), chunk, (tf.constant(0), outputs)
+        )
+        ordered = tf.reshape(outputs.concat(), [-1, self._n_outputs])
+        return tf.gather(ordered, tf.math.invert_permutation(order))
+
+    def _padded(self, rows, width):
+        """``rows`` (ragged) padded to ``width``, with the vectorizer's
+        ``padding``."""
         lengths = rows.row_lengths()
-        width = tf.reduce_max(lengths) if self._crop else self._max_len
-        width = tf.maximum(tf.cast(width, tf.int64), 1)
         start = width - lengths if self._pre_padding else tf.zeros_like(lengths)
         which = rows.value_rowids()
         column = tf.range(tf.size(which, out_type=tf.int64)) - tf.gather(

@@ -409,6 +409,14 @@ def test_export_writes_a_savedmodel_that_predicts_as_the_model(
     serve = tf.saved_model.load(str(out)).signatures["serving_default"]
     decisions = serve(tf.constant(docs))["decisions"].numpy()
     np.testing.assert_array_equal(decisions, load(tagged_model).predict(docs))
+    smaller = tmp_path / "int8"
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        assert (
+            main(["export", str(tagged_model), str(smaller), "--precision=int8"]) == 0
+        )
+    assert "(tf_saved_model, int8, " in printed.getvalue()
+    loaded = tf.saved_model.load(str(smaller))
+    assert "int8" in {v.dtype.name for v in loaded.network_variables}
     # A second export to the same folder is refused, and the folder kept.
     with contextlib.redirect_stderr(io.StringIO()) as errors:
         assert main(["export", str(tagged_model), str(out)]) == 1

@@ -4,7 +4,7 @@ that has TensorFlow but not skglove, must answer as the pipeline does."""
 import json
 import subprocess
 import sys
-import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -31,6 +31,8 @@ EDGE_DOCS = [
     "ENGINE\x00WHEELS doctor",
     "İstanbul ΟΔΟΣ ẞ ǅ",
 ]
+#: Serves the artifacts in a fresh process, as Python and TF Serving clients.
+CLIENT = Path(__file__).with_name("_serving_client.py")
 #: A capital that Unicode 14 added: Python lowercases it, TensorFlow does not.
 UNICODE_14_CAPITAL = "\u2c2f"
 
@@ -59,33 +61,16 @@ def pipelines(tiny_glove, fitted_pipeline):
 def served(pipelines, posts, tmp_path_factory):
     """Each artifact's outputs on the documents, from a fresh process."""
     folder = tmp_path_factory.mktemp("export")
-    docs = posts[0][:40] + EDGE_DOCS
+    # More documents of one length than the artifact reads at once.
+    docs = posts[0] * 3 + EDGE_DOCS
     for name, pipe in pipelines.items():
         export(pipe, folder / name)
     (folder / "docs.json").write_text(json.dumps(docs))
-    script = textwrap.dedent(
-        f"""
-        import json, sys
-        import numpy as np
-        import tensorflow as tf
-        folder = {str(folder)!r}
-        docs = tf.constant(json.load(open(folder + "/docs.json")))
-        out = {{}}
-        for name in {sorted(pipelines)!r}:
-            loaded = tf.saved_model.load(folder + "/" + name)
-            for key, value in loaded.signatures["serving_default"](docs).items():
-                value = value.numpy()
-                if value.dtype == object:
-                    value = value.astype("S")
-                out[name + "/" + key] = value
-            out[name + "/rows"] = loaded.signatures["rows"](docs)["output_0"].numpy()
-        np.savez(folder + "/out.npz", **out)
-        print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0]
-                                in ("skglove", "scikeras"))))
-        """
-    )
     done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=600
+        [sys.executable, str(CLIENT), str(folder), *pipelines],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     imported = json.loads(done.stdout.strip().splitlines()[-1])
@@ -112,11 +97,44 @@ def test_the_artifact_answers_as_the_pipeline(served, pipelines, name):
     np.testing.assert_allclose(
         out[f"{name}/probabilities"], pipe.predict_proba(docs), rtol=0, atol=1e-5
     )
+    assert out[f"{name}/none"].shape == (0, out[f"{name}/probabilities"].shape[1])
     if name == "multilabel":
         np.testing.assert_array_equal(out[f"{name}/decisions"], pipe.predict(docs))
     else:
         labels = out[f"{name}/label"].astype(str)
         np.testing.assert_array_equal(labels, pipe.predict(docs).astype(str))
+
+
+@pytest.mark.parametrize("name", ["kim", "multilabel", "blog"])
+def test_tensorflow_serving_rest_answers_as_the_pipeline(served, pipelines, name):
+    # The REST body's instances, fed to the tensors the SignatureDef names.
+    docs, out, _, _ = served
+    pipe = pipelines[name]
+    rest = {key.split("/")[-1]: v for key, v in out.items() if f"{name}/rest/" in key}
+    assert set(rest) == ({"probabilities", "decisions"} if name == "multilabel"
+                         else {"probabilities", "label"})  # fmt: skip
+    np.testing.assert_allclose(
+        rest["probabilities"], pipe.predict_proba(docs), rtol=0, atol=1e-5
+    )
+    if name == "multilabel":
+        np.testing.assert_array_equal(rest["decisions"], pipe.predict(docs))
+    else:
+        np.testing.assert_array_equal(rest["label"], pipe.predict(docs).astype(str))
+
+
+def test_an_int8_artifact_stores_int8_tables_and_answers_nearly_alike(
+    fitted_pipeline, posts, tmp_path
+):
+    docs = posts[0]
+    path = export(fitted_pipeline, tmp_path / "int8", precision="int8")
+    loaded = tf.saved_model.load(str(path))
+    assert "int8" in {v.dtype.name for v in loaded.network_variables}
+    out = loaded.signatures["serving_default"](tf.constant(docs))
+    full = fitted_pipeline.predict_proba(docs)
+    assert 0 < np.abs(out["probabilities"].numpy() - full).max() < 1e-2
+    with pytest.raises(ValueError, match="precision must be one of"):
+        export(fitted_pipeline, tmp_path / "half", precision="half")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["int8"]
 
 
 def test_lowercasing_matches_python_but_for_unicode_14_capitals():

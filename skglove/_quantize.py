@@ -1,0 +1,109 @@
+"""A copy of a fitted network whose per-word tables take less space.
+
+:func:`skglove.export` writes it for ``precision="float16"`` or ``"int8"``.
+Every embedding table of the network (the frozen GloVe table, the lexical
+channel's class scores per word, trainable corrections) is stored as float16,
+or as int8 with one float32 scale per row (the row's largest magnitude over
+127). A table's rows are read back as float32, and the rest of the network,
+its other weights and all of its arithmetic, stay float32.
+"""
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import layers, ops
+
+from ._layers import SubsetEmbedding
+
+__all__ = ["PRECISIONS", "quantized_network"]
+
+#: The precisions a network's tables can be stored at.
+PRECISIONS = ("float32", "float16", "int8")
+
+
+def quantized_network(model: keras.Model, precision: str) -> keras.Model:
+    """``model``, or for a lower ``precision`` (one of :data:`PRECISIONS`) a
+    copy of it with its tables stored at that precision; ``model`` itself is
+    left alone."""
+    if precision == "float32":
+        return model
+
+    def clone(layer):
+        if isinstance(layer, layers.Embedding):
+            table = ops.convert_to_numpy(layer.embeddings)
+            return _StoredTable(table, precision, name=layer.name)
+        if isinstance(layer, SubsetEmbedding):
+            table = ops.convert_to_numpy(layer.embeddings)
+            # The ids that have a row, ascending, with their rows in that order.
+            rows = ops.convert_to_numpy(layer.rows)
+            ids = np.flatnonzero(rows >= 0)
+            return _StoredTable(table[rows[ids]], precision, ids=ids, name=layer.name)
+        return layer.__class__.from_config(layer.get_config())
+
+    copy = keras.models.clone_model(model, clone_function=clone)
+    for layer in copy.layers:
+        if not isinstance(layer, _StoredTable):
+            layer.set_weights(model.get_layer(layer.name).get_weights())
+    return copy
+
+
+def quantize_rows(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``table`` as int8 rows and a float32 scale per row, such that
+    ``values * scale[:, None]`` is within half a step of each entry."""
+    table = np.asarray(table, dtype=np.float32)
+    scale = np.abs(table).max(axis=1, initial=0.0) / 127
+    safe = np.where(scale > 0, scale, 1.0)
+    values = np.clip(np.rint(table / safe[:, None]), -127, 127).astype(np.int8)
+    return values, scale.astype(np.float32)
+
+
+class _StoredTable(keras.layers.Layer):
+    """An embedding table at ``precision``, read as float32.
+
+    Without ``ids``, id ``i`` reads row ``i``, as a Keras ``Embedding``. With
+    ``ids`` (ascending), ``ids[k]`` reads row ``k`` and any other id zeros, as
+    a :class:`SubsetEmbedding`, whose map of every id to its row it replaces.
+    """
+
+    def __init__(self, table, precision: str, ids=None, **kwargs):
+        super().__init__(trainable=False, **kwargs)
+        self.output_dim = table.shape[1]
+        if ids is not None and not len(ids):
+            # No id has a row: one zero row, behind an id that never occurs.
+            table, ids = np.zeros((1, self.output_dim)), np.array([-1])
+        scale = None
+        if precision == "int8":
+            table, scale = quantize_rows(table)
+        self.table = self._constant(np.asarray(table, dtype=precision), "table")
+        self.scale = None if scale is None else self._constant(scale, "scale")
+        self.ids = None if ids is None else self._constant(ids.astype(np.int32), "ids")
+
+    def _constant(self, value: np.ndarray, name: str):
+        weight = self.add_weight(
+            shape=value.shape,
+            dtype=str(value.dtype),
+            initializer="zeros",
+            trainable=False,
+            name=name,
+        )
+        weight.assign(value)
+        return weight
+
+    def call(self, ids):
+        ids = ops.cast(ids, "int32")
+        rows = ids
+        if self.ids is not None:
+            flat = tf.reshape(ids, [-1])
+            at = tf.minimum(tf.searchsorted(self.ids, flat), tf.size(self.ids) - 1)
+            found = tf.gather(self.ids, at) == flat
+            rows = tf.reshape(tf.where(found, at, -1), tf.shape(ids))
+        read = ops.maximum(rows, 0)
+        vectors = ops.cast(ops.take(self.table, read, axis=0), "float32")
+        if self.scale is not None:
+            vectors = vectors * ops.take(self.scale, read)[..., None]
+        if self.ids is not None:
+            vectors = vectors * ops.cast(rows >= 0, "float32")[..., None]
+        return vectors
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape, self.output_dim)

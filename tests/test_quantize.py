@@ -1,0 +1,66 @@
+"""skglove._quantize: a copy of a network with its tables at lower precision."""
+
+import keras
+import numpy as np
+import pytest
+from conftest import TINY_MAX_LEN
+
+from skglove._layers import SubsetEmbedding
+from skglove._quantize import quantize_rows, quantized_network
+
+#: Largest |Δ probability| against the float32 network allowed on the posts.
+TOLERANCE = {"float16": 1e-3, "int8": 1e-2}
+
+
+def test_int8_rows_are_within_half_a_step_of_the_table():
+    rng = np.random.default_rng(0)
+    table = rng.normal(size=(40, 7)) * rng.uniform(1e-3, 10, size=(40, 1))
+    table[3] = 0.0
+    values, scale = quantize_rows(table)
+    assert values.dtype == np.int8 and scale.dtype == np.float32
+    assert (np.abs(values).max(axis=1) == np.where(scale > 0, 127, 0)).all()
+    error = np.abs(values * scale[:, None].astype(np.float64) - table)
+    assert (error <= scale[:, None] / 2 * (1 + 1e-6)).all()
+    assert scale[3] == 0 and not values[3].any()
+
+
+def _tables(model):
+    kinds = (keras.layers.Embedding, SubsetEmbedding)
+    return {layer.name for layer in model.layers if isinstance(layer, kinds)}
+
+
+@pytest.mark.parametrize("precision", ["float16", "int8"])
+def test_a_copy_stores_each_table_at_the_precision_and_keeps_the_rest(
+    fitted_pipeline, posts, precision
+):
+    model = fitted_pipeline[-1].model_
+    before = [w.copy() for w in model.get_weights()]
+    copy = quantized_network(model, precision)
+    assert _tables(model) >= {"embedding", "word_scores"}
+    for layer in copy.layers:
+        original = model.get_layer(layer.name).get_weights()
+        if layer.name in _tables(model):
+            # The table itself, then an int8 table's scales and the id rows.
+            dtypes = [np.asarray(w).dtype.name for w in layer.get_weights()]
+            assert dtypes[0] == precision, (layer.name, dtypes)
+            assert sum(np.asarray(w).nbytes for w in layer.get_weights()) < sum(
+                w.nbytes for w in original
+            )
+        else:
+            for got, want in zip(layer.get_weights(), original, strict=True):
+                np.testing.assert_array_equal(got, want)
+    for got, want in zip(model.get_weights(), before, strict=True):
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+    ids = fitted_pipeline[-1].feature_encoder_.transform(
+        fitted_pipeline[0].transform(posts[0])
+    )
+    x = ids.toarray(TINY_MAX_LEN)
+    full = np.asarray(model(x, training=False))
+    smaller = np.asarray(copy(x, training=False))
+    assert 0 < np.abs(smaller - full).max() < TOLERANCE[precision]
+
+
+def test_float32_is_the_network_itself(fitted_pipeline):
+    model = fitted_pipeline[-1].model_
+    assert quantized_network(model, "float32") is model
