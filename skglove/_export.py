@@ -199,7 +199,8 @@ def _lowercase(text):
 
 
 class _ServingModule(tf.Module):
-    """The vectorizer and the network of a pipeline, as one ``tf.function``."""
+    """The vectorizer and the network of a pipeline, as TensorFlow ops: the
+    functions of the artifact's two signatures (:meth:`signatures`)."""
 
     def __init__(self, vectorizer, classifier, precision="float32"):
         super().__init__()
