@@ -177,6 +177,16 @@ def word_rows(vectorizer, classifier) -> tuple[list[str], np.ndarray, int]:
     return words, np.asarray(rows, dtype=np.int32), default
 
 
+def float32_below(threshold) -> np.ndarray:
+    """The largest float32 at or below each threshold: a float32 probability
+    exceeds it exactly when it exceeds the float64 threshold, as in
+    ``predict``, where rounding to nearest could round up onto the probability."""
+    threshold = np.asarray(threshold, dtype=np.float64)
+    rounded = threshold.astype(np.float32)
+    above = rounded.astype(np.float64) > threshold
+    return np.where(above, np.nextafter(rounded, np.float32(-np.inf)), rounded)
+
+
 def _filter_pattern(chars: str) -> str | None:
     """An RE2 character class of ``chars``, each as a code-point escape."""
     if not chars:
@@ -226,7 +236,7 @@ class _ServingModule(tf.Module):
         self._widths = bucket_widths(self._max_len)
         self._multilabel = getattr(classifier, "threshold_", None) is not None
         if self._multilabel:
-            self.threshold = tf.constant(classifier.threshold_, tf.float32)
+            self.threshold = tf.constant(float32_below(classifier.threshold_))
         else:
             names = [str(c) for c in classifier.classes_]
             self.class_names = tf.constant(names, tf.string)

@@ -137,6 +137,21 @@ def test_an_int8_artifact_stores_int8_tables_and_answers_nearly_alike(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["int8"]
 
 
+def test_a_threshold_compares_as_in_float64():
+    from skglove._export import float32_below
+
+    rng = np.random.default_rng(0)
+    probabilities = rng.random(2000).astype(np.float32)
+    # Midpoints between neighbouring float32s round up half the time.
+    up = np.nextafter(probabilities, np.float32(1)).astype(np.float64)
+    thresholds = (probabilities.astype(np.float64) + up) / 2
+    cut = float32_below(thresholds)
+    assert cut.dtype == np.float32
+    np.testing.assert_array_equal(probabilities > cut, probabilities > thresholds)
+    np.testing.assert_array_equal(up.astype(np.float32) > cut, up > thresholds)
+    assert (thresholds.astype(np.float32) > thresholds).any()
+
+
 def test_lowercasing_matches_python_but_for_unicode_14_capitals():
     from skglove._export import _lowercase
 
