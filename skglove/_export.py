@@ -34,7 +34,7 @@ FORMATS = ("tf_saved_model",)
 #: The serving signature's name, as TensorFlow Serving calls it by default.
 SIGNATURE = "serving_default"
 #: A second signature: each document's padded rows of the embedding table,
-#: the network's input, to check the tokenization against the pipeline's.
+#: to check the tokenization against the pipeline's.
 ROWS_SIGNATURE = "rows"
 #: A word the vectorizer drops (no ``oov_token``) looks up to this row.
 _DROPPED = -1
@@ -62,8 +62,8 @@ def export(
       1 where the probability exceeds the label's fitted ``threshold_``, as
       ``pipeline.predict``.
 
-    A second signature, ``rows``, returns the network's input: each
-    document's rows of the embedding table, padded, ``int32``.
+    A second signature, ``rows``, returns each document's rows of the
+    embedding table, padded, ``int32``, to check the tokenization.
 
     Lowercasing is TensorFlow's (ICU's), which agrees with Python's
     ``str.lower`` on every character but 40 capital letters that Unicode 14
