@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from ._artifact import FORMATS, PRECISIONS
 
 # The commands import what they use, so that --help answers without loading
 # TensorFlow or scikit-learn's metrics.
@@ -229,13 +230,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     export.add_argument("model", help="a model written by 'train'")
     export.add_argument("out_dir", help="the folder to write; it must not exist")
-    export.add_argument(
-        "--format", default="tf_saved_model", choices=["tf_saved_model"]
-    )
+    export.add_argument("--format", default=FORMATS[0], choices=FORMATS)
     export.add_argument(
         "--precision",
-        default="float32",
-        choices=["float32", "float16", "int8"],
+        default=PRECISIONS[0],
+        choices=PRECISIONS,
         help="how the embedding tables are stored (default: float32)",
     )
     export.set_defaults(run=_export)

@@ -19,18 +19,17 @@ import tensorflow as tf
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
+from ._artifact import FORMATS, PRECISIONS
 from ._batching import bucket_widths
 from ._classifier import GloveCNNClassifier
 from ._ids import OOV
 from ._layers import ROW_BLOCK, pad_rows
 from ._models import PADDING_INVARIANT
-from ._quantize import PRECISIONS, quantized_network
+from ._quantize import quantized_network
 from ._vectorizer import GloveSequenceVectorizer, _as_binary, unseen_words
 
 __all__ = ["export"]
 
-#: The formats :func:`export` writes.
-FORMATS = ("tf_saved_model",)
 #: The serving signature's name, as TensorFlow Serving calls it by default.
 SIGNATURE = "serving_default"
 #: A second signature: each document's padded rows of the embedding table,
@@ -98,7 +97,9 @@ def export(
     TypeError
         If ``pipeline`` is not such a pipeline; the message names the step.
     ValueError
-        If ``format`` or ``precision`` is unknown, or ``path`` exists.
+        If ``format`` or ``precision`` is unknown, or ``path`` exists; if the
+        vectorizer's ``max_len`` changed since fit, or a class label is not
+        valid Unicode; if ``precision="float16"`` cannot hold a table entry.
     sklearn.exceptions.NotFittedError
         If the pipeline is not fitted.
 
@@ -163,6 +164,22 @@ def _steps(pipeline) -> tuple[GloveSequenceVectorizer, GloveCNNClassifier]:
     vectorizer, classifier = (step for _, step in pipeline.steps)
     check_is_fitted(vectorizer, "vocabulary_")
     check_is_fitted(classifier, "model_")
+    # What predict would refuse, export refuses too.
+    if vectorizer.max_len != classifier.n_features_in_:
+        raise ValueError(
+            f"the vectorizer's max_len is {vectorizer.max_len}, but the "
+            f"classifier was fitted on id sequences of length "
+            f"{classifier.n_features_in_}; predict refuses this pipeline, so "
+            "export does too: set max_len back or fit again"
+        )
+    for label in classifier.classes_:
+        try:
+            str(label).encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise ValueError(
+                f"class label {str(label)!r} is not valid Unicode ({error.reason}), "
+                "so the artifact cannot return it as a UTF-8 string"
+            ) from None
     return vectorizer, classifier
 
 

@@ -19,6 +19,7 @@ __all__ = [
     "BagTfidf",
     "Bags",
     "ChannelMix",
+    "DynamicShapeLayer",
     "LabelBias",
     "SubsetEmbedding",
     "log_odds",
@@ -46,8 +47,19 @@ def pad_rows(x):
     return tf.pad(x, [[0, missing]] + [[0, 0]] * (len(x.shape) - 1))
 
 
+class DynamicShapeLayer(keras.layers.Layer):
+    """A layer whose tensors' shapes depend on the data (``tf.unique``,
+    segment reductions). XLA cannot compile it, so it says so: Keras'
+    ``jit_compile="auto"``, which turns XLA on where a GPU is, then leaves
+    it off, and ``jit_compile=True`` falls back with a warning."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_jit = False
+
+
 @keras.saving.register_keras_serializable(package=PACKAGE)
-class Bags(keras.layers.Layer):
+class Bags(DynamicShapeLayer):
     """Each document's distinct words and how often each occurs in it.
 
     The input is a batch of padded id sequences, ``(batch, length)``. The
@@ -128,7 +140,7 @@ def per_document(pooled, ids):
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
-class BagMax(keras.layers.Layer):
+class BagMax(DynamicShapeLayer):
     """Max-pool each document's word values over its distinct words.
 
     Call arguments: ``[values, word_of_pair, doc_of_pair, ids]``, where
@@ -195,7 +207,7 @@ def max_winners(gathered, pooled, doc_of_pair, upstream):
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
-class BagTfidf(keras.layers.Layer):
+class BagTfidf(DynamicShapeLayer):
     """Sum each document's word vectors, weighted by sublinear TF-IDF.
 
     A word that occurs ``c`` times in its document weighs ``idf[word] *

@@ -15,20 +15,19 @@ from keras import layers, ops
 
 from ._layers import SubsetEmbedding
 
-__all__ = ["PRECISIONS", "quantized_network"]
-
-#: The precisions a network's tables can be stored at.
-PRECISIONS = ("float32", "float16", "int8")
+__all__ = ["quantized_network"]
 
 
 def quantized_network(model: keras.Model, precision: str) -> keras.Model:
-    """``model``, or for a lower ``precision`` (one of :data:`PRECISIONS`) a
+    """``model``, or for a lower ``precision`` (one of ``_artifact.PRECISIONS``) a
     copy of it with its tables stored at that precision; ``model`` itself is
     left alone."""
     if precision == "float32":
         return model
 
     def clone(layer):
+        if isinstance(layer, layers.Embedding | SubsetEmbedding):
+            _check_fits(layer, precision)
         if isinstance(layer, layers.Embedding):
             table = ops.convert_to_numpy(layer.embeddings)
             return _StoredTable(table, precision, name=layer.name)
@@ -45,6 +44,21 @@ def quantized_network(model: keras.Model, precision: str) -> keras.Model:
         if not isinstance(layer, _StoredTable):
             layer.set_weights(model.get_layer(layer.name).get_weights())
     return copy
+
+
+def _check_fits(layer, precision: str) -> None:
+    """Refuse a table that ``precision`` cannot hold: float16 overflows to
+    infinity above 65504, and the network would answer NaN."""
+    if precision != "float16":
+        return
+    table = ops.convert_to_numpy(layer.embeddings)
+    largest = float(np.abs(table).max(initial=0.0))
+    if largest > float(np.finfo(np.float16).max):
+        raise ValueError(
+            f"precision='float16' cannot store table {layer.name!r}: an entry "
+            f"of magnitude {largest:.6g} is above float16's largest, 65504; "
+            "use precision='int8', which scales each row, or 'float32'"
+        )
 
 
 def quantize_rows(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

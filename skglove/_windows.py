@@ -9,13 +9,13 @@ import keras
 import tensorflow as tf
 
 from ._ids import PAD
-from ._layers import PACKAGE, max_winners, pad_rows, per_document
+from ._layers import PACKAGE, DynamicShapeLayer, max_winners, pad_rows, per_document
 
 __all__ = ["WindowMax", "Windows"]
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
-class Windows(keras.layers.Layer):
+class Windows(DynamicShapeLayer):
     """Each document's windows of ``width`` consecutive ids.
 
     A document is read as if ``width - 1`` padding ids stood on either side
@@ -102,7 +102,7 @@ class Windows(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
-class WindowMax(keras.layers.Layer):
+class WindowMax(DynamicShapeLayer):
     """A convolution over each document's windows, ReLU, max-pooled.
 
     The value of a window is ``relu(bias + sum_k kernel[k] . v_k)``, where

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import TINY_BLOG, make_tagged_posts, tiny_pipeline
+from conftest import TINY_BLOG, TINY_MAX_LEN, make_tagged_posts, tiny_pipeline
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
@@ -178,3 +178,18 @@ def test_what_cannot_be_exported_is_refused_by_name(fitted_pipeline, tmp_path):
         export(fitted_pipeline, tmp_path / "e")
     assert [p.name for p in (tmp_path / "e").iterdir()] == ["keep.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["e"]
+
+
+def test_what_predict_refuses_export_refuses(fitted_copy, tiny_glove, posts, tmp_path):
+    fitted_copy.set_params(glovesequencevectorizer__max_len=TINY_MAX_LEN + 5)
+    with pytest.raises(ValueError, match=r"X has 35 features, but \w+ is expecting 30"):
+        fitted_copy.predict(posts[0][:2])
+    with pytest.raises(ValueError, match=r"max_len is 35, but .* length 30"):
+        export(fitted_copy, tmp_path / "a")
+    docs, labels = posts
+    surrogate = tiny_pipeline(tiny_glove, epochs=1).fit(
+        docs, np.where(labels == "cars", "car\udcff", labels)
+    )
+    with pytest.raises(ValueError, match=r"class label 'car\\udcff' is not valid"):
+        export(surrogate, tmp_path / "b")
+    assert not list(tmp_path.iterdir())

@@ -209,3 +209,38 @@ def test_trainable_features_are_appended_to_frozen_vectors():
     assert model.get_layer("features").output.shape[-1] == 7
     assert model.get_layer("trainable_features").trainable
     assert not model.get_layer("embedding").trainable
+
+
+@pytest.fixture
+def a_gpu_is_listed(monkeypatch):
+    """TensorFlow lists a GPU, as on a GPU machine: Keras' jit_compile="auto"
+    then turns XLA on for a model whose layers all support it."""
+    import tensorflow as tf
+
+    listed = tf.config.list_physical_devices
+
+    def with_gpu(device_type=None):
+        gpu = tf.config.PhysicalDevice("/physical_device:GPU:0", "GPU")
+        devices = [*listed(), gpu]
+        return [d for d in devices if device_type in (None, d.device_type)]
+
+    monkeypatch.setattr(tf.config, "list_physical_devices", with_gpu)
+
+
+def test_xla_stays_off_on_a_gpu_for_the_layers_it_cannot_compile(
+    a_gpu_is_listed, tiny_glove, posts
+):
+    from conftest import tiny_pipeline
+
+    blog = build_blog_cnn(149, 3, n_ids=10, embedding_dim=2)
+    blog.compile(loss="categorical_crossentropy")
+    assert blog.jit_compile  # the fake GPU is seen
+    # The default network's unique words and segment maxima have no XLA kernel:
+    # asked to, XLA would fail the first training step.
+    pipe = tiny_pipeline(tiny_glove, epochs=1, validation_split=0.2)
+    pipe.fit(*posts)
+    assert pipe[-1].model_.jit_compile is False
+    model = _kim_with_everything()
+    with pytest.warns(UserWarning, match="doesn't support `jit_compile=True`"):
+        model.compile(loss="categorical_crossentropy", jit_compile=True)
+    assert model.jit_compile is False

@@ -64,3 +64,14 @@ def test_a_copy_stores_each_table_at_the_precision_and_keeps_the_rest(
 def test_float32_is_the_network_itself(fitted_pipeline):
     model = fitted_pipeline[-1].model_
     assert quantized_network(model, "float32") is model
+
+
+def test_float16_refuses_a_table_it_would_overflow(fitted_copy):
+    model = fitted_copy[-1].model_
+    layer = model.get_layer("word_scores")
+    weights = layer.get_weights()
+    weights[0][1, 0] = -70000.0
+    layer.set_weights(weights)
+    with pytest.raises(ValueError, match="'word_scores': an entry of magnitude 70000"):
+        quantized_network(model, "float16")
+    assert quantized_network(model, "int8") is not model
