@@ -1,19 +1,21 @@
-"""Agreement, size and throughput of skglove.export's SavedModel.
+"""Agreement, size and throughput of skglove.export's artifacts.
 
-For each task, fits the default pipeline (``random_state=0``), exports it at
-each of ``--precisions`` (how the embedding tables are stored), loads the
-artifact with ``tf.saved_model.load`` and scores every test document both
-ways:
+For each task, fits the default pipeline (``random_state=0``), exports it in
+each of ``--formats``: a SavedModel at each of ``--precisions`` (how the
+embedding tables are stored), loaded with ``tf.saved_model.load``, and ONNX
+(float32), run by onnxruntime on the rows that ``tokenizer.json`` gives in
+plain Python. It scores every test document both ways:
 
-- ids: documents whose network input (the ``rows`` signature) equals the
-  pipeline's, row for row;
+- ids: documents whose network input (the ``rows`` signature, or the
+  tokenizer's rows) equals the pipeline's, row for row;
 - labels: documents with the same label (multi-class tasks);
 - the largest difference between the probabilities;
 - the accuracy of the artifact's labels and of the pipeline's;
 - the artifact's size on disk;
-- documents a second through the artifact's ``serving_default`` in batches of
-  ``--batch-size``, and through ``pipeline.predict`` with the same
-  ``batch_size``, each the best of ``--repeats`` runs.
+- documents a second through the artifact (``serving_default``; for ONNX the
+  Python tokenization and onnxruntime) in batches of ``--batch-size``, and
+  through ``pipeline.predict`` with the same ``batch_size``, each the best of
+  ``--repeats`` runs.
 
 Run from the repository's root::
 
@@ -21,6 +23,7 @@ Run from the repository's root::
 """
 
 import argparse
+import json
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -32,9 +35,11 @@ from _common import ROOT, append_jsonl, find_archive, print_table
 from bench_20newsgroups import DEFAULT_CLINC, DEFAULT_GLOVE, load_task
 
 from skglove import export, make_glove_pipeline
+from skglove._onnx import MODEL_FILE, TOKENIZER_FILE, rows_from_tokenizer
 
 COLUMNS = [
     ("task", "task"),
+    ("format", "format"),
     ("precision", "precision"),
     ("n_test", "test docs"),
     ("same_ids", "same ids"),
@@ -60,10 +65,11 @@ def _seconds(run) -> float:
 
 
 def _batches(docs, size):
-    return [tf.constant(docs[i : i + size]) for i in range(0, len(docs), size)]
+    return [docs[i : i + size] for i in range(0, len(docs), size)]
 
 
-def run_task(task, data, glove, batch_size, repeats, params, precisions) -> list:
+def run_task(task, data, glove, batch_size, repeats, params, artifacts) -> list:
+    """One record per ``(format, precision)`` of ``artifacts``."""
     (X_train, y_train), (X_test, y_test) = data
     pipe = make_glove_pipeline(glove=glove, random_state=0, **params)
     pipe.fit(X_train, y_train)
@@ -74,21 +80,23 @@ def run_task(task, data, glove, batch_size, repeats, params, precisions) -> list
     )
     batches = _batches(list(X_test), batch_size)
     records = []
-    for precision in precisions:
+    for format, precision in artifacts:
         with tempfile.TemporaryDirectory() as folder:
-            path = export(pipe, Path(folder) / "model", precision=precision)
+            path = export(
+                pipe, Path(folder) / "model", format=format, precision=precision
+            )
             size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
-            loaded = tf.saved_model.load(str(path))
-            serve = loaded.signatures["serving_default"]
+            serve, rows_of = _LOADERS[format](path)
             outputs = [serve(batch) for batch in batches]
-            served = np.concatenate([o["probabilities"].numpy() for o in outputs])
-            labels = np.concatenate([o["label"].numpy().astype(str) for o in outputs])
+            served = np.concatenate([probabilities for probabilities, _ in outputs])
+            labels = np.concatenate([labels for _, labels in outputs])
             records.append(
                 {
                     "task": task,
+                    "format": format,
                     "precision": precision,
                     "n_test": len(X_test),
-                    "same_ids": _same_ids(pipe, loaded, X_test, batches),
+                    "same_ids": sum(_same_rows(pipe, rows_of, b) for b in batches),
                     "same_labels": int((labels == predicted).sum()),
                     "max_diff": float(np.abs(served - proba).max()),
                     "accuracy": float(
@@ -107,16 +115,47 @@ def run_task(task, data, glove, batch_size, repeats, params, precisions) -> list
     return records
 
 
-def _same_ids(pipe, loaded, X_test, batches) -> int:
-    """Documents whose network input in the artifact equals the pipeline's."""
-    same, start = 0, 0
-    for batch in batches:
-        got = loaded.signatures["rows"](batch)["output_0"].numpy()
-        docs = list(X_test[start : start + len(got)])
-        table = pipe[-1].feature_encoder_.transform(pipe[0].transform(docs))
-        same += int((got == table.toarray(got.shape[1])).all(axis=1).sum())
-        start += len(got)
-    return same
+def _same_rows(pipe, rows_of, docs) -> int:
+    """Documents whose network input from the artifact's side equals the
+    pipeline's, row for row."""
+    got = rows_of(docs)
+    table = pipe[-1].feature_encoder_.transform(pipe[0].transform(list(docs)))
+    return int((got == table.toarray(got.shape[1])).all(axis=1).sum())
+
+
+def _saved_model(path):
+    """``serve`` (a batch to probabilities and labels) and ``rows_of`` (a
+    batch to its network input) of a SavedModel, through its signatures."""
+    loaded = tf.saved_model.load(str(path))
+    signatures = loaded.signatures
+
+    def serve(batch):
+        out = signatures["serving_default"](tf.constant(batch))
+        return out["probabilities"].numpy(), out["label"].numpy().astype(str)
+
+    return serve, lambda batch: signatures["rows"](tf.constant(batch))[
+        "output_0"
+    ].numpy()
+
+
+def _onnx(path):
+    """The same for an ONNX artifact, run by onnxruntime on the rows that
+    ``tokenizer.json``'s rules give, in Python (timed with the network)."""
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(str(path / MODEL_FILE))
+    tokenizer = json.loads((path / TOKENIZER_FILE).read_text(encoding="ascii"))
+
+    def serve(batch):
+        probabilities, label = session.run(
+            ["probabilities", "label"], {"rows": rows_from_tokenizer(tokenizer, batch)}
+        )
+        return probabilities, label.astype(str)
+
+    return serve, lambda batch: rows_from_tokenizer(tokenizer, batch)
+
+
+_LOADERS = {"tf_saved_model": _saved_model, "onnx": _onnx}
 
 
 def main(argv=None) -> list[dict]:
@@ -126,6 +165,11 @@ def main(argv=None) -> list[dict]:
     parser.add_argument("--clinc", default=str(DEFAULT_CLINC))
     parser.add_argument("--glove", default=DEFAULT_GLOVE)
     parser.add_argument("--precisions", default="float32,float16,int8")
+    parser.add_argument(
+        "--formats",
+        default="tf_saved_model,onnx",
+        help="onnx is written at float32 only, whatever --precisions says",
+    )
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--max-train", type=int)
@@ -145,7 +189,7 @@ def main(argv=None) -> list[dict]:
             args.batch_size,
             args.repeats,
             params,
-            args.precisions.split(","),
+            _artifacts(args.formats.split(","), args.precisions.split(",")),
         ):
             record["when"] = datetime.now(UTC).isoformat(timespec="seconds")
             append_jsonl(args.out, record)
@@ -166,6 +210,15 @@ def main(argv=None) -> list[dict]:
     ]
     print_table(rows, COLUMNS)
     return records
+
+
+def _artifacts(formats, precisions) -> list[tuple[str, str]]:
+    """Each format at each precision, but ONNX at float32 alone."""
+    return [
+        (format, precision)
+        for format in formats
+        for precision in (precisions if format != "onnx" else ["float32"])
+    ]
 
 
 if __name__ == "__main__":

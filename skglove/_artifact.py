@@ -7,6 +7,6 @@ choices without importing TensorFlow.
 __all__ = ["FORMATS", "PRECISIONS"]
 
 #: The formats an artifact can be written in.
-FORMATS = ("tf_saved_model",)
+FORMATS = ("tf_saved_model", "onnx")
 #: The precisions a network's tables can be stored at.
 PRECISIONS = ("float32", "float16", "int8")

@@ -224,8 +224,9 @@ def _parser() -> argparse.ArgumentParser:
         "export",
         parents=[common],
         help="write a saved model as a TensorFlow SavedModel that reads text",
-        description="Write a saved pipeline as one artifact whose serving "
-        "signature takes raw strings, for serving without skglove "
+        description="Write a saved pipeline as one artifact for serving "
+        "without skglove: a TensorFlow SavedModel that takes raw strings, or "
+        "an ONNX model of the network with its tokenizer.json "
         "(see docs/export.md).",
     )
     export.add_argument("model", help="a model written by 'train'")

@@ -1,4 +1,5 @@
-"""Export a fitted pipeline as a TensorFlow SavedModel that reads raw text.
+"""Export a fitted pipeline as a TensorFlow SavedModel that reads raw text
+(or, through :mod:`skglove._onnx`, its network as ONNX).
 
 The artifact holds the whole pipeline in one graph: the vectorizer's
 lowercasing, filter characters and split as TensorFlow string ops, a
@@ -12,6 +13,7 @@ code runs.
 import os
 import shutil
 import tempfile
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -22,9 +24,10 @@ from sklearn.utils.validation import check_is_fitted
 from ._artifact import FORMATS, PRECISIONS
 from ._batching import bucket_widths
 from ._classifier import GloveCNNClassifier
-from ._ids import OOV
+from ._ids import OOV, PAD
 from ._layers import ROW_BLOCK, pad_rows
 from ._models import PADDING_INVARIANT
+from ._onnx import write_onnx
 from ._quantize import quantized_network
 from ._vectorizer import GloveSequenceVectorizer, _as_binary, unseen_words
 
@@ -69,6 +72,12 @@ def export(
     added (such as U+2C2F, Glagolitic capital letter caudate chrivi), which
     it leaves as they are. See ``docs/export.md``.
 
+    With ``format="onnx"``, the folder holds ``model.onnx``, whose input is
+    what ``rows`` returns, at ``max_len`` (``rows``, ``int32``
+    ``(None, max_len)``), with the same outputs, and ``tokenizer.json``, the
+    rules and the word table that turn text into those rows; the caller
+    tokenizes. ONNX has no string operators that follow Python's.
+
     Parameters
     ----------
     pipeline : sklearn.pipeline.Pipeline
@@ -78,8 +87,9 @@ def export(
     path : str or path-like
         The folder to write. It must not exist; the artifact appears there
         complete or not at all.
-    format : {"tf_saved_model"}, default="tf_saved_model"
-        The artifact's format.
+    format : {"tf_saved_model", "onnx"}, default="tf_saved_model"
+        The artifact's format. ``"onnx"`` needs ``tf2onnx`` (``pip install
+        'skglove[onnx]'``) and stores the network as fitted.
     precision : {"float32", "float16", "int8"}, default="float32"
         How the network's embedding tables are stored: as fitted, as
         float16, or as int8 with a float32 scale per row. They are read back
@@ -97,7 +107,8 @@ def export(
     TypeError
         If ``pipeline`` is not such a pipeline; the message names the step.
     ValueError
-        If ``format`` or ``precision`` is unknown, or ``path`` exists; if the
+        If ``format`` or ``precision`` is unknown (or not float32 for
+        ``"onnx"``), or ``path`` exists; if the
         vectorizer's ``max_len`` changed since fit, or a class label is not
         valid Unicode; if ``precision="float16"`` cannot hold a table entry.
     sklearn.exceptions.NotFittedError
@@ -126,12 +137,30 @@ def export(
     path = Path(path)
     if path.exists():
         raise ValueError(f"{str(path)!r} exists; export writes a new folder")
-    module = _ServingModule(vectorizer, classifier, precision)
-    signatures = module.signatures()
+    if format == "onnx":
+        if precision != "float32":
+            raise ValueError(
+                f"precision={precision!r} is for format='tf_saved_model'; "
+                "format='onnx' stores the network as fitted (float32)"
+            )
+        write = partial(
+            write_onnx,
+            classifier.model_,
+            tokenizer=onnx_tokenizer(vectorizer, classifier),
+            word_row=OOV,
+            **_outputs(classifier),
+        )
+    else:
+        module = _ServingModule(vectorizer, classifier, precision)
+        signatures = module.signatures()
+
+        def write(folder):
+            tf.saved_model.save(module, str(folder), signatures=signatures)
+
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
-        tf.saved_model.save(module, str(staging), signatures=signatures)
+        write(staging)
         os.replace(staging, path)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -194,6 +223,34 @@ def word_rows(vectorizer, classifier) -> tuple[list[str], np.ndarray, int]:
     return words, np.asarray(rows, dtype=np.int32), default
 
 
+def onnx_tokenizer(vectorizer, classifier) -> dict:
+    """The vectorizer's rules, and each word's row of the classifier's
+    embedding table (``unknown_row``: the row of any other word, or None
+    where such words are dropped), as ``tokenizer.json`` of an ONNX artifact
+    holds them."""
+    words, rows, default = word_rows(vectorizer, classifier)
+    return {
+        "lowercase": bool(vectorizer.lowercase),
+        "filter_chars": vectorizer.filter_chars,
+        "max_len": int(vectorizer.max_len),
+        "truncating": vectorizer.truncating,
+        "padding": vectorizer.padding,
+        "pad_row": PAD,
+        "unknown_row": None if default == _DROPPED else int(default),
+        "rows": dict(zip(words, rows.tolist(), strict=True)),
+        # A multi-label model's cuts, as it applies them: float32_below.
+        **{k: np.asarray(v).tolist() for k, v in _outputs(classifier).items()},
+    }
+
+
+def _outputs(classifier) -> dict:
+    """What turns probabilities into the answer: the fitted ``threshold`` of
+    a multi-label classifier, else the ``class_names``."""
+    if getattr(classifier, "threshold_", None) is not None:
+        return {"threshold": float32_below(classifier.threshold_)}
+    return {"class_names": [str(c) for c in classifier.classes_]}
+
+
 def float32_below(threshold) -> np.ndarray:
     """The largest float32 at or below each threshold: a float32 probability
     exceeds it exactly when it exceeds the float64 threshold, as in
@@ -251,12 +308,12 @@ class _ServingModule(tf.Module):
         # Networks that ignore padding read the batch at its longest document.
         self._crop = classifier.architecture in PADDING_INVARIANT
         self._widths = bucket_widths(self._max_len)
-        self._multilabel = getattr(classifier, "threshold_", None) is not None
+        outputs = _outputs(classifier)
+        self._multilabel = "threshold" in outputs
         if self._multilabel:
-            self.threshold = tf.constant(float32_below(classifier.threshold_))
+            self.threshold = tf.constant(outputs["threshold"])
         else:
-            names = [str(c) for c in classifier.classes_]
-            self.class_names = tf.constant(names, tf.string)
+            self.class_names = tf.constant(outputs["class_names"], tf.string)
 
     def signatures(self) -> dict:
         """The traced signatures, by name. They are the artifact's only

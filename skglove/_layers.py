@@ -43,7 +43,8 @@ _LOG_ODDS_FLOOR = float(np.finfo(np.float32).eps)
 def pad_rows(x):
     """``x`` with rows of ``PAD`` (zeros) appended up to a multiple of
     :data:`ROW_BLOCK` rows."""
-    missing = -tf.shape(x)[0] % ROW_BLOCK
+    # Non-negative operands: C and Python agree on their remainder.
+    missing = (ROW_BLOCK - tf.shape(x)[0] % ROW_BLOCK) % ROW_BLOCK
     return tf.pad(x, [[0, missing]] + [[0, 0]] * (len(x.shape) - 1))
 
 
@@ -166,10 +167,17 @@ class BagMax(DynamicShapeLayer):
         return keras.KerasTensor((None, values.shape[-1]), dtype=values.dtype)
 
 
+def relu_segment_max(values, segment_ids):
+    """``tf.math.segment_max`` of a ReLU's output (never negative). The floor
+    at 0 changes nothing in TensorFlow, which gives an empty segment 0, and
+    keeps that 0 where a converter gives it -inf (tf2onnx, for ONNX)."""
+    return tf.maximum(tf.math.segment_max(values, segment_ids), 0.0)
+
+
 @tf.custom_gradient
 def _bag_max(values, word_of_pair, doc_of_pair):
     gathered = tf.gather(values, word_of_pair)
-    pooled = tf.math.segment_max(gathered, doc_of_pair)
+    pooled = relu_segment_max(gathered, doc_of_pair)
 
     def gradient(upstream):
         pair, feature, reached = max_winners(gathered, pooled, doc_of_pair, upstream)

@@ -181,6 +181,12 @@ def check_target_params(params: dict, multilabel: bool) -> None:
             "'binary_crossentropy' (loss=None picks it)"
         )
     threshold = params["threshold"]
+    if isinstance(threshold, bool):
+        # A bool passes as the Real 0 or 1: never or always a label.
+        raise TypeError(
+            f"threshold must be a probability in [0, 1] or 'tuned', got the "
+            f"bool {threshold!r}"
+        )
     if not multilabel and threshold != 0.5:
         raise ValueError(
             f"threshold={threshold!r} applies to multi-label targets (a 2-D "

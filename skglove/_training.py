@@ -85,8 +85,20 @@ def hold_out(y, fraction: float, seed: int, *, multilabel: bool = False):
 
 
 def own_weights(sample_weight):
-    """A float copy: scikeras multiplies class weights into it in place."""
-    return None if sample_weight is None else np.array(sample_weight, dtype=float)
+    """A float copy: scikeras multiplies class weights into it in place.
+    A negative or non-finite weight is refused: Keras would climb that
+    sample's loss, or train on NaN."""
+    if sample_weight is None:
+        return None
+    weights = np.array(sample_weight, dtype=float)
+    bad = np.flatnonzero(~(np.isfinite(weights) & (weights >= 0)))
+    if bad.size:
+        raise ValueError(
+            f"sample_weight must be finite and non-negative, but sample "
+            f"{bad[0]} weighs {float(weights.flat[bad[0]])!r} ({bad.size} such "
+            "samples)"
+        )
+    return weights
 
 
 class RenameLogs(keras.callbacks.Callback):

@@ -9,7 +9,14 @@ import keras
 import tensorflow as tf
 
 from ._ids import PAD
-from ._layers import PACKAGE, DynamicShapeLayer, max_winners, pad_rows, per_document
+from ._layers import (
+    PACKAGE,
+    DynamicShapeLayer,
+    max_winners,
+    pad_rows,
+    per_document,
+    relu_segment_max,
+)
 
 __all__ = ["WindowMax", "Windows"]
 
@@ -200,7 +207,7 @@ def _window_values(projected, bias, slots):
 @tf.custom_gradient
 def _window_max(projected, bias, slots, doc_of_window):
     values = _window_values(projected, bias, slots)
-    pooled = tf.math.segment_max(values, doc_of_window)
+    pooled = relu_segment_max(values, doc_of_window)
 
     def gradient(upstream):
         window, feature, reached = max_winners(values, pooled, doc_of_window, upstream)

@@ -99,6 +99,23 @@ def tiny_glove(tiny_glove_path) -> str:
     return str(tiny_glove_path)
 
 
+#: Posts of every kind: empty, blank, over max_len, punctuation, accents,
+#: German, emoji, other scripts.
+EDGE_DOCS = [
+    "",
+    "   ",
+    "engine " * 50,
+    "Engine, wheels; BRAKES!! (the) doctor...",
+    "Café naïve résumé ÉNGINE",
+    "Straße STRASSE straße",
+    "emoji 🚗🚀 engine 🚗",
+    "日本語 テキスト engine",
+    "wheels\ttyre\nbrakes",
+    "ENGINE\x00WHEELS doctor",
+    "İstanbul ΟΔΟΣ ẞ ǅ",
+]
+
+
 def make_posts(n_per_class=30, seed=0, length=25):
     """Synthetic posts: topic words mixed with common words and rare unknowns."""
     rng = np.random.default_rng(seed)
@@ -186,6 +203,25 @@ def fitted_pipeline(tiny_glove, posts):
     """The tiny pipeline fitted on ``posts``, once per session. Tests must not
     change it: a test that does takes ``fitted_copy``."""
     return tiny_pipeline(tiny_glove).fit(*posts)
+
+
+@pytest.fixture(scope="session")
+def exportable_pipelines(tiny_glove, fitted_pipeline):
+    """A fitted pipeline of each network export translates, by name: the
+    default ("kim"), a multi-label one with tuned thresholds, and "blog" with
+    post padding and truncation and an ``oov_token``. Tests must not change
+    them."""
+    from skglove import make_glove_pipeline
+
+    tags_docs, tags = make_tagged_posts(n_posts=120, length=8)
+    multilabel = make_glove_pipeline(
+        tiny_glove, max_len=20, filters=2, epochs=2, threshold="tuned",
+        validation_split=0.2, random_state=0,
+    ).fit(tags_docs, tags)  # fmt: skip
+    blog = tiny_pipeline(
+        tiny_glove, **TINY_BLOG, padding="post", truncating="post", oov_token="<unk>"
+    ).fit(tags_docs, tags[:, 0])
+    return {"kim": fitted_pipeline, "multilabel": multilabel, "blog": blog}
 
 
 @pytest.fixture

@@ -276,6 +276,22 @@ def test_integer_sample_weight_with_class_weight_is_not_modified(tiny_glove, pos
     np.testing.assert_array_equal(weights, np.arange(len(docs)) % 3 + 1)
 
 
+@pytest.mark.parametrize("value, at", [(-1.0, 4), (np.nan, 7), (np.inf, 0)])
+def test_a_negative_or_non_finite_sample_weight_is_refused_before_keras(
+    tiny_glove, posts, value, at
+):
+    docs, labels = posts
+    weights = np.ones(len(docs))
+    weights[at] = value
+    with pytest.raises(
+        ValueError, match=re.escape(f"sample {at} weighs {value!r}")
+    ) as e:
+        tiny_pipeline(tiny_glove).fit(
+            docs, labels, glovecnnclassifier__sample_weight=weights
+        )
+    _assert_not_from_keras(e)
+
+
 def test_validation_split_on_few_samples(tiny_glove, posts):
     # 10% of 12 samples cannot hold each of 3 classes: the hold-out is then
     # shuffled without stratification instead of failing in train_test_split.

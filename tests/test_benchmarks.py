@@ -599,12 +599,18 @@ def test_bench_export_smoke(
     out = tmp_path / "export.jsonl"
     argv = ["--archive", str(synthetic_archive), "--tasks", "full", "--glove"]
     argv += [tiny_glove, "--epochs", "1", "--repeats", "1", "--out", str(out)]
-    full, small = bench_export.main([*argv, "--precisions", "float32,int8"])
-    assert full["same_ids"] == full["same_labels"] == full["n_test"] > 0
-    assert full["max_diff"] <= 1e-5
+    full, small, onnx = bench_export.main([*argv, "--precisions", "float32,int8"])
+    for record in (full, onnx):
+        assert record["same_ids"] == record["same_labels"] == record["n_test"] > 0
+        assert record["max_diff"] <= 1e-5
     assert full["accuracy"] == full["pipeline_accuracy"] == small["pipeline_accuracy"]
-    assert (full["precision"], small["precision"]) == ("float32", "int8")
+    assert onnx["accuracy"] == full["accuracy"]
+    kinds = [(r["format"], r["precision"]) for r in (full, small, onnx)]
+    assert kinds == [("tf_saved_model", "float32"), ("tf_saved_model", "int8"),
+                     ("onnx", "float32")]  # fmt: skip
     assert small["same_ids"] == full["n_test"] and 0 < small["max_diff"] < 1e-2
     assert full["size_mb"] > 0 and full["served"] > 0 and full["pipeline"] > 0
+    assert onnx["size_mb"] > 0 and onnx["served"] > 0
     lines = out.read_text().splitlines()
-    assert [json.loads(line)["precision"] for line in lines] == ["float32", "int8"]
+    written = [(r["format"], r["precision"]) for r in map(json.loads, lines)]
+    assert written == kinds

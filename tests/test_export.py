@@ -9,28 +9,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import TINY_BLOG, TINY_MAX_LEN, make_tagged_posts, tiny_pipeline
+from conftest import (
+    EDGE_DOCS,
+    TINY_MAX_LEN,
+    tiny_pipeline,
+)
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from skglove import export, make_glove_pipeline
+from skglove import export
 
-#: Posts of every kind: empty, blank, over max_len, punctuation, accents,
-#: German, emoji, other scripts.
-EDGE_DOCS = [
-    "",
-    "   ",
-    "engine " * 50,
-    "Engine, wheels; BRAKES!! (the) doctor...",
-    "Café naïve résumé ÉNGINE",
-    "Straße STRASSE straße",
-    "emoji 🚗🚀 engine 🚗",
-    "日本語 テキスト engine",
-    "wheels\ttyre\nbrakes",
-    "ENGINE\x00WHEELS doctor",
-    "İstanbul ΟΔΟΣ ẞ ǅ",
-]
 #: Serves the artifacts in a fresh process, as Python and TF Serving clients.
 CLIENT = Path(__file__).with_name("_serving_client.py")
 #: A capital that Unicode 14 added: Python lowercases it, TensorFlow does not.
@@ -45,16 +34,8 @@ def _as_rows(pipe, docs, width):
 
 
 @pytest.fixture(scope="module")
-def pipelines(tiny_glove, fitted_pipeline):
-    tags_docs, tags = make_tagged_posts(n_posts=120, length=8)
-    multilabel = make_glove_pipeline(
-        tiny_glove, max_len=20, filters=2, epochs=2, threshold="tuned",
-        validation_split=0.2, random_state=0,
-    ).fit(tags_docs, tags)  # fmt: skip
-    blog = tiny_pipeline(
-        tiny_glove, **TINY_BLOG, padding="post", truncating="post", oov_token="<unk>"
-    ).fit(tags_docs, tags[:, 0])
-    return {"kim": fitted_pipeline, "multilabel": multilabel, "blog": blog}
+def pipelines(exportable_pipelines):
+    return exportable_pipelines
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +152,7 @@ def test_what_cannot_be_exported_is_refused_by_name(fitted_pipeline, tmp_path):
     with pytest.raises(NotFittedError):
         export(tiny_pipeline(None), tmp_path / "c")
     with pytest.raises(ValueError, match="format must be one of"):
-        export(fitted_pipeline, tmp_path / "d", format="onnx")
+        export(fitted_pipeline, tmp_path / "d", format="tflite")
     (tmp_path / "e").mkdir()
     (tmp_path / "e" / "keep.txt").write_text("mine")
     with pytest.raises(ValueError, match="exists"):

@@ -377,6 +377,14 @@ def test_parameters_that_do_not_fit_a_multilabel_y(tiny_glove, tagged, params, m
     assert not _keras_in(error)
 
 
+@pytest.mark.parametrize("threshold", [True, False])
+def test_a_bool_threshold_is_refused(tiny_glove, tagged, threshold):
+    # A bool is a Real to scikit-learn's checks: it would cut at 1 or 0.
+    with pytest.raises(TypeError, match=f"got the bool {threshold!r}") as error:
+        tiny_pipeline(tiny_glove, threshold=threshold).fit(*tagged)
+    assert not _keras_in(error)
+
+
 @pytest.mark.parametrize(
     "params, message",
     [
