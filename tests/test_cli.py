@@ -417,6 +417,11 @@ def test_export_writes_a_savedmodel_that_predicts_as_the_model(
     assert "(tf_saved_model, int8, " in printed.getvalue()
     loaded = tf.saved_model.load(str(smaller))
     assert "int8" in {v.dtype.name for v in loaded.network_variables}
+    onnx = tmp_path / "onnx"
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        assert main(["export", str(tagged_model), str(onnx), "--format=onnx"]) == 0
+    assert "(onnx, float32, " in printed.getvalue()
+    assert sorted(p.name for p in onnx.iterdir()) == ["model.onnx", "tokenizer.json"]
     # A second export to the same folder is refused, and the folder kept.
     with contextlib.redirect_stderr(io.StringIO()) as errors:
         assert main(["export", str(tagged_model), str(out)]) == 1
