@@ -143,9 +143,14 @@ def test_each_row_is_the_same_in_any_subset_order_and_batch(fitted):
         np.testing.assert_array_equal(got, reference[rows])
 
 
-def test_each_row_is_the_same_alone_and_among_10000(fitted):
+@pytest.fixture(scope="module")
+def crowd():
+    """10,000 posts, made once for both networks (they take seconds to make)."""
+    return make_posts(n_per_class=3334, seed=3, length=30)[0][:10_000]
+
+
+def test_each_row_is_the_same_alone_and_among_10000(fitted, crowd):
     docs = _documents()
-    crowd = make_posts(n_per_class=3334, seed=3, length=30)[0][:10_000]
     among = fitted.predict_proba(docs + crowd)[: len(docs)]
     alone = np.concatenate([fitted.predict_proba([doc]) for doc in docs])
     np.testing.assert_array_equal(alone, among)

@@ -252,8 +252,10 @@ def test_bench_dask_search_smoke(
             "1",
             "--cv",
             "2",
+            # One candidate: the smoke test checks that the Dask run gives
+            # the serial run's scores in one task per fit, whatever the grid.
             "--filters",
-            "2,4",
+            "2",
             "--dropouts",
             "0.5",
             "--backends",
@@ -266,8 +268,9 @@ def test_bench_dask_search_smoke(
         "dask, 2 workers x 1 thread",
     ]
     assert all(row["same scores"] == "yes" for row in rows)
-    # One task per fit, each far smaller than the data it would otherwise carry.
-    assert 1 <= len(task_sizes) <= 4
+    # One task per fit (2 folds x 1 candidate), each far smaller than the data
+    # it would otherwise carry.
+    assert 1 <= len(task_sizes) <= 2
     assert max(task_sizes) < 64 * 1024
 
 

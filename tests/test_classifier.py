@@ -1,5 +1,6 @@
 """Tests for GloveCNNClassifier."""
 
+import pickle
 import random
 
 import keras
@@ -33,8 +34,14 @@ def ids(tiny_glove, posts):
 
 @pytest.fixture(scope="module")
 def fitted(tiny_glove, ids):
+    """TINY_NET fitted on ``ids``, with every other parameter at its default.
+    Tests must not change it: one that does takes ``_copy(fitted)``."""
     X, y = ids
     return GloveCNNClassifier(tiny_glove, random_state=0, **TINY_NET).fit(X, y)
+
+
+def _copy(estimator):
+    return pickle.loads(pickle.dumps(estimator))
 
 
 def test_is_a_classifier_for_sklearn():
@@ -66,8 +73,8 @@ def test_learns_the_synthetic_topics(tiny_glove, ids):
     assert clf.fit(X, y).score(X, y) > 0.9
 
 
-def test_embedding_is_frozen_glove(tiny_glove, ids):
-    fitted = GloveCNNClassifier(tiny_glove, random_state=0, **TINY_NET).fit(*ids)
+def test_embedding_is_frozen_glove(tiny_glove, ids, fitted):
+    fitted = _copy(fitted)  # trained on below
     glove = load_glove(tiny_glove)
     layer = fitted.model_.get_layer("embedding")
     assert not layer.trainable
@@ -86,13 +93,18 @@ def test_embedding_is_frozen_glove(tiny_glove, ids):
     np.testing.assert_array_equal(layer.get_weights()[0], table)
 
 
-def test_table_holds_seen_ids_then_the_first_unseen_glove_rows(tiny_glove, ids):
+def test_table_holds_seen_ids_then_the_first_unseen_glove_rows(tiny_glove, ids, fitted):
     X, y = ids
     seen = np.unique(X[X >= 2])
-    for n_unseen, n_extra in ((0, 0), (42, 0), (43, 1), (10**6, 1)):
-        clf = GloveCNNClassifier(
-            tiny_glove, unseen_glove_words=n_unseen, random_state=0, **TINY_NET
-        ).fit(X, y)
+    # ``fitted`` has the default, far more rows than the file holds.
+    assert fitted.unseen_glove_words == 50_000
+    for n_unseen, n_extra in ((0, 0), (42, 0), (43, 1), (50_000, 1)):
+        if n_unseen == fitted.unseen_glove_words:
+            clf = fitted
+        else:
+            clf = GloveCNNClassifier(
+                tiny_glove, unseen_glove_words=n_unseen, random_state=0, **TINY_NET
+            ).fit(X, y)
         ids_ = clf.feature_encoder_.ids_
         # The tiny GloVe file has 43 rows; the posts use 42 of them and two
         # words GloVe lacks (ids 45, 46), so only its last row (id 44) is new.
@@ -256,19 +268,25 @@ KIM_NET = dict(
 )
 
 
-def test_kim_learns_and_is_reproducible(tiny_glove, ids):
+@pytest.fixture(scope="module")
+def kim_fitted(tiny_glove, ids):
+    """KIM_NET trained for 15 epochs on ``ids``; tests must not change it."""
+    return GloveCNNClassifier(tiny_glove, random_state=0, epochs=15, **KIM_NET).fit(
+        *ids
+    )
+
+
+def test_kim_learns_and_is_reproducible(tiny_glove, ids, kim_fitted):
     X, y = ids
-    clf = GloveCNNClassifier(tiny_glove, random_state=0, epochs=15, **KIM_NET)
-    proba = clf.fit(X, y).predict_proba(X)
-    assert clf.score(X, y) > 0.9
+    proba = kim_fitted.predict_proba(X)
+    assert kim_fitted.score(X, y) > 0.9
     again = GloveCNNClassifier(tiny_glove, random_state=0, epochs=15, **KIM_NET)
     np.testing.assert_array_equal(again.fit(X, y).predict_proba(X), proba)
 
 
-def test_kim_predicts_as_the_uncropped_network(tiny_glove, ids):
-    X, y = ids
-    clf = GloveCNNClassifier(tiny_glove, random_state=0, epochs=2, **KIM_NET)
-    clf.fit(X, y)
+def test_kim_predicts_as_the_uncropped_network(ids, kim_fitted):
+    X, _ = ids
+    clf = kim_fitted
     rows = clf.feature_encoder_.transform(X)
     np.testing.assert_allclose(
         clf.predict_proba(X), clf.model_.predict(rows, verbose=0), rtol=1e-5, atol=1e-7
@@ -525,14 +543,24 @@ def test_validation_data_is_refused(tiny_glove, ids):
         clf.fit(X, y, validation_data=(X, y))
 
 
-def test_too_small_a_validation_split_keeps_equal_channel_weights(tiny_glove, ids):
+@pytest.fixture(scope="module")
+def mixed(tiny_glove, ids):
+    """Both channels trained for 3 epochs and mixed on 30% of ``ids`` held out.
+    Tests must not change it: one that does takes ``_copy(mixed)``."""
+    return GloveCNNClassifier(
+        tiny_glove, filters=4, epochs=3, validation_split=0.3, random_state=0
+    ).fit(*ids)
+
+
+def test_too_small_a_validation_split_keeps_equal_channel_weights(ids, mixed):
     X, y = ids
-    # 5% of 20 posts is one post: too few to weigh the channels on.
-    clf = GloveCNNClassifier(tiny_glove, filters=4, epochs=2, random_state=0)
+    # Enough held-out posts weigh the channels...
+    assert not np.array_equal(mixed.mix_, [1, 1])
+    # ...but 5% (the default) of 20 posts is one post: too few to weigh them
+    # on. Refitting the mixed network shows its weights are not kept either.
+    clf = _copy(mixed).set_params(validation_split=0.05)
     clf.fit(X[:20], y[:20])
     np.testing.assert_array_equal(clf.mix_, [1, 1])
-    clf.set_params(validation_split=0.5).fit(X, y)
-    assert not np.array_equal(clf.mix_, [1, 1])
 
 
 @pytest.mark.parametrize("lexical", [True, False])
@@ -551,11 +579,9 @@ def test_categorical_loss_with_the_default_metrics(tiny_glove, ids, lexical):
     assert 0 <= clf.history_["val_accuracy"][-1] <= 1
 
 
-def test_channels_are_trained_apart_and_mixed_on_validation(tiny_glove, ids):
-    X, y = ids
-    clf = GloveCNNClassifier(
-        tiny_glove, filters=4, epochs=3, validation_split=0.3, random_state=0
-    ).fit(X, y)
+def test_channels_are_trained_apart_and_mixed_on_validation(ids, mixed):
+    X, _ = ids
+    clf = mixed
     assert {
         "loss",
         "lexical_scores_loss",

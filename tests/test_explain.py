@@ -10,7 +10,6 @@ from conftest import (
     TINY_BLOG,
     TOPICS,
     make_order_posts,
-    make_posts,
     tiny_pipeline,
 )
 from sklearn.exceptions import NotFittedError
@@ -69,6 +68,29 @@ def _dense_logits(pipe, texts):
 
 
 @pytest.fixture(scope="module")
+def fitted_on_posts(tiny_glove, posts):
+    """``fitted_on_posts(glove, **params)``: ``tiny_pipeline(glove, **params)``
+    fitted on ``posts``, once per module for each set of parameters (the fit is
+    seeded, so it is the same network either way). Tests must not change it: a
+    test that does takes a ``_copy``."""
+    fitted = {}
+
+    def fit(glove, **params):
+        key = (glove, tuple(sorted(params.items())))
+        if key not in fitted:
+            fitted[key] = tiny_pipeline(glove, **params).fit(*posts)
+        return fitted[key]
+
+    return fit
+
+
+def _copy(pipe):
+    import pickle
+
+    return pickle.loads(pickle.dumps(pipe))
+
+
+@pytest.fixture(scope="module")
 def planted_pipe(tiny_glove):
     """The default network (kernel width 1, lexical channel), small."""
     docs, labels = planted_posts(40, seed=0)
@@ -101,11 +123,12 @@ def test_a_planted_topic_word_ranks_first(planted_pipe):
     ],
     ids=["default", "words", "windows", "no-lexical-no-glove"],
 )
-def test_scores_and_intercept_add_up_to_the_centred_logit(tiny_glove, posts, params):
-    docs, labels = posts
-    glove = params.pop("glove", tiny_glove)
-    pipe = tiny_pipeline(glove, **{"dense_units": 0, **params})
-    pipe.fit(docs, labels)
+def test_scores_and_intercept_add_up_to_the_centred_logit(
+    tiny_glove, posts, fitted_on_posts, params
+):
+    docs = posts[0]
+    params = {"glove": tiny_glove, "dense_units": 0, **params}
+    pipe = fitted_on_posts(**params)
     sample = [*docs[:6], "Rocket to the MOON, zorblax!", "rocket rocket moon rocket"]
     logits = _centred_log(pipe.predict_proba(sample))
     for target in (None, "med"):
@@ -147,10 +170,12 @@ def test_windows_name_the_phrase_that_decides(tiny_glove):
             assert doc.split()[window.first : window.last + 1] == window.text.split()
 
 
-def test_scores_stay_exact_where_probabilities_underflow(tiny_glove, posts):
+def test_scores_stay_exact_where_probabilities_underflow(
+    tiny_glove, posts, fitted_on_posts
+):
     # A confident GloVe channel: some classes' probabilities fall below the
-    # floor with which the output reads them.
-    pipe = tiny_pipeline(tiny_glove, kernel_size=1, dense_units=0).fit(*posts)
+    # floor with which the output reads them. A copy, as _saturate changes it.
+    pipe = _copy(fitted_on_posts(tiny_glove, kernel_size=1, dense_units=0))
     _saturate(pipe)
     sample = ["rocket moon orbit", "doctor nurse", "engine car", posts[0][0]]
     proba = pipe.predict_proba(sample)
@@ -181,10 +206,11 @@ def _output_layer_probabilities(pipe, texts):
     ids=["blog", "dense", "blog-saturated"],
 )
 def test_networks_without_a_sum_over_tokens_score_by_occlusion(
-    tiny_glove, posts, params, factor
+    tiny_glove, posts, fitted_on_posts, params, factor
 ):
-    docs, labels = posts
-    pipe = tiny_pipeline(tiny_glove, lexical=False, **params).fit(docs, labels)
+    docs = posts[0]
+    # A copy, as _saturate changes it.
+    pipe = _copy(fitted_on_posts(tiny_glove, lexical=False, **params))
     _saturate(pipe, factor)
     doc = docs[0]
     (why,) = explain(pipe, [doc], target="med")
@@ -244,12 +270,20 @@ def test_tokens_are_as_written_with_offsets(planted_pipe):
     assert all(t.score == 0 for t in why.tokens if not t.read)
 
 
+@pytest.fixture(scope="module")
+def three_word_pipe(tiny_glove, posts):
+    """A pipeline that reads three words of each document, fitted once."""
+    pipe = make_glove_pipeline(tiny_glove, max_len=3, filters=2, epochs=1)
+    return pipe.fit(*posts)
+
+
 @pytest.mark.parametrize("truncating", ["pre", "post"])
-def test_words_cut_by_max_len_are_not_read(tiny_glove, posts, truncating):
-    pipe = make_glove_pipeline(
-        tiny_glove, max_len=3, truncating=truncating, filters=2, epochs=1
-    )
-    (why,) = explain(pipe.fit(*posts), ["rocket the doctor a engine"])
+def test_words_cut_by_max_len_are_not_read(three_word_pipe, truncating):
+    # The vectorizer cuts documents as ``truncating`` says when it transforms
+    # them; a copy, as set_params changes it.
+    pipe = _copy(three_word_pipe)
+    pipe.set_params(glovesequencevectorizer__truncating=truncating)
+    (why,) = explain(pipe, ["rocket the doctor a engine"])
     read = [t.text for t in why.tokens if t.read]
     assert read == (
         ["doctor", "a", "engine"]
@@ -272,22 +306,11 @@ def test_document_without_read_tokens_is_an_empty_explanation(planted_pipe):
     assert "no token was read" in empty[1]._repr_html_()
 
 
-def test_a_batch_of_only_empty_documents_is_explained(tiny_glove):
+def test_a_batch_of_only_empty_documents_is_explained(planted_pipe):
     # Every row of the network's batch padding: its bags hold no word.
-    docs, labels = make_posts(8)
-    pipe = make_glove_pipeline(
-        tiny_glove,
-        max_len=30,
-        filters=4,
-        epochs=1,
-        batch_size=8,
-        validation_split=0.0,
-        early_stopping=False,
-        random_state=0,
-    ).fit(docs, labels)
-    (why,) = explain(pipe, [""])
+    (why,) = explain(planted_pipe, [""])
     assert why.empty and why.tokens == ()
-    assert why.probability == pytest.approx(pipe.predict_proba([""])[0].max())
+    assert why.probability == pytest.approx(planted_pipe.predict_proba([""])[0].max())
 
 
 def _error(call):
@@ -369,13 +392,16 @@ def test_explanations_compare_hash_and_pickle(planted_pipe):
     assert explain(planted_pipe, ["rocket"], top=0)[0].summary().endswith(")")
 
 
-def test_a_networks_readout_model_is_built_once_and_dies_with_it(tiny_glove, posts):
+def test_a_networks_readout_model_is_built_once_and_dies_with_it(
+    tiny_glove, posts, fitted_on_posts
+):
     import gc
     import weakref
 
     from skglove import _attribution
 
-    pipe = tiny_pipeline(tiny_glove, dense_units=0).fit(*posts)
+    # A network of its own (a copy), so that this test holds its only reference.
+    pipe = _copy(fitted_on_posts(tiny_glove, kernel_size=(1, 2), dense_units=0))
     network = pipe[-1].model_
     explain(pipe, posts[0][:2])
     readout = _attribution._FEATURES[network]
@@ -407,12 +433,6 @@ def tagged_posts(n_posts, seed, length=10):
         docs.append(" ".join(words))
         tags[i, topics] = 1
     return docs, tags
-
-
-def _copy(pipe):
-    import pickle
-
-    return pickle.loads(pickle.dumps(pipe))
 
 
 def _tagged_pipeline(tiny_glove, **params):

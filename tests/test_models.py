@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from skglove._models import build_blog_cnn, build_kim_cnn, build_network
 
@@ -71,6 +72,21 @@ def test_kim_cnn_layout():
     assert model.output_shape == (None, 4)
 
 
+def _predict_each(model, batches):
+    """``model.predict`` of each int32 batch, in one call and as skglove
+    predicts: from a dataset of batches of any shape, so the network is traced
+    once, not once a shape. A list, an output (or list of outputs) a batch."""
+    signature = tf.TensorSpec((None, None), tf.int32)
+    dataset = tf.data.Dataset.from_generator(
+        lambda: iter(batches), output_signature=signature
+    ).apply(tf.data.experimental.assert_cardinality(len(batches)))
+    out = model.predict(dataset, verbose=0)
+    ends = np.cumsum([len(batch) for batch in batches])[:-1]
+    if isinstance(out, list):
+        return list(zip(*(np.split(o, ends) for o in out), strict=True))
+    return np.split(out, ends)
+
+
 def _random_table(n_ids=20, dim=3, seed=0):
     table = np.random.default_rng(seed).normal(size=(n_ids, dim)).astype(np.float32)
     table[0] = 0
@@ -108,32 +124,42 @@ def test_kim_output_ignores_padding(kernel_size):
         if "embedding" in type(layer).__name__.lower():
             for w in layer.trainable_weights:
                 w.assign(rng.normal(size=w.shape))
-    for words in ([[5]], [[5, 7]], [[5, 7, 1, 9, 12, 3]], [[4, 4, 19, 4]]):
-        words = np.array(words, dtype=np.int32)
-        outputs = []
-        for pad_before, pad_after in [(0, 0), (10, 0), (0, 7), (40, 3), (995, 0)]:
-            x = np.pad(words, ((0, 0), (pad_before, pad_after)))
-            outputs.append(model.predict(x, verbose=0))
+    paddings = [(0, 0), (10, 0), (0, 7), (40, 3), (995, 0)]
+    documents = ([[5]], [[5, 7]], [[5, 7, 1, 9, 12, 3]], [[4, 4, 19, 4]])
+    batches = [
+        np.pad(np.array(words, dtype=np.int32), ((0, 0), padding))
+        for words in documents
+        for padding in paddings
+    ]
+    # Each padding of a document is a batch of its own.
+    predicted = _predict_each(model, batches)
+    for start in range(0, len(batches), len(paddings)):
+        outputs = predicted[start : start + len(paddings)]
         for out in outputs[1:]:
             np.testing.assert_allclose(out, outputs[0], rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("length", range(1, 7))
-def test_kim_reads_documents_shorter_than_its_kernels(length):
-    # Every width of the default (3, 4, 5) must see the words of a document
-    # of any length: the max-pooled features of two documents that differ
-    # only in their words differ for every width.
+@pytest.fixture(scope="module")
+def kim_pooled():
+    """The default kim network's max-pooled features: the outputs of its
+    ``conv`` layers, and a model of them. Tests only read it."""
     model = build_kim_cnn(
         None, 2, n_ids=20, embedding_dim=3, weights=_random_table(), filters=16
     )
     pooled = [layer.output for layer in model.layers if "conv" in layer.name]
+    return pooled, keras.Model(model.inputs, pooled)
+
+
+@pytest.mark.parametrize("length", range(1, 7))
+def test_kim_reads_documents_shorter_than_its_kernels(kim_pooled, length):
+    # Every width of the default (3, 4, 5) must see the words of a document
+    # of any length: the max-pooled features of two documents that differ
+    # only in their words differ for every width.
+    pooled, features = kim_pooled
     assert len(pooled) == 3
-    features = keras.Model(model.inputs, pooled)
     a = np.arange(2, 2 + length, dtype=np.int32)[None]
     b = np.arange(10, 10 + length, dtype=np.int32)[None]
-    for fa, fb in zip(
-        features.predict(a, verbose=0), features.predict(b, verbose=0), strict=True
-    ):
+    for fa, fb in zip(*_predict_each(features, [a, b]), strict=True):
         assert np.abs(fa).sum() > 0 and np.abs(fb).sum() > 0
         assert not np.allclose(fa, fb)
 

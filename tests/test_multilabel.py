@@ -40,13 +40,9 @@ def tagged():
 
 
 @pytest.fixture(scope="module")
-def fitted_tagged(tiny_glove, tagged):
-    return tiny_pipeline(tiny_glove, **TAGGED_NET).fit(*tagged)
-
-
-@pytest.fixture
-def keras_fits(monkeypatch):
-    """Every keras.Model.fit call: the model and its keyword arguments."""
+def tagged_fit(tiny_glove, tagged):
+    """The pipeline fitted on ``tagged``, and every keras.Model.fit call its
+    fit made: the model and its keyword arguments."""
     calls = []
     original = keras.Model.fit
 
@@ -54,8 +50,27 @@ def keras_fits(monkeypatch):
         calls.append((model, kwargs))
         return original(model, *args, **kwargs)
 
-    monkeypatch.setattr(keras.Model, "fit", spy)
-    return calls
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(keras.Model, "fit", spy)
+        pipe = tiny_pipeline(tiny_glove, **TAGGED_NET).fit(*tagged)
+    return pipe, calls
+
+
+@pytest.fixture(scope="module")
+def fitted_tagged(tagged_fit):
+    return tagged_fit[0]
+
+
+@pytest.fixture(scope="module")
+def partly_trained(tiny_glove, tagged):
+    """The ids of ``tagged``'s posts, and a classifier after one partial_fit
+    on the first 120 of them. Tests must not change it: they take a copy."""
+    docs, Y = tagged
+    pipe = tiny_pipeline(tiny_glove, **{**TAGGED_NET, "unseen_glove_words": 100})
+    vectorizer, clf = pipe[0], pipe[-1]
+    X = vectorizer.fit_transform(docs)
+    clf.partial_fit(X[:120], Y[:120])
+    return X, clf
 
 
 # --- The indicator check, the thresholds and the mix, alone.
@@ -177,9 +192,9 @@ def test_learns_the_tags_and_predicts_an_indicator(fitted_tagged):
     assert fitted_tagged.score(docs, Y) == np.mean((predicted == Y).all(axis=1))
 
 
-def test_keras_trains_sigmoid_outputs_on_per_label_losses(tiny_glove, keras_fits):
-    docs, Y = make_tagged_posts(64, seed=2)
-    tiny_pipeline(tiny_glove, **{**TAGGED_NET, "epochs": 1}).fit(docs, Y)
+def test_keras_trains_sigmoid_outputs_on_per_label_losses(tagged, tagged_fit):
+    _, Y = tagged
+    _, keras_fits = tagged_fit
     ((model, kwargs),) = keras_fits
     assert [t.shape[-1] for t in model.outputs] == [3, 3, 3]
     output = model.get_layer("probabilities")
@@ -263,12 +278,10 @@ def test_cross_validation_scores_a_multilabel_pipeline(tiny_glove, tagged):
     assert scores.shape == (2,) and (scores > 0.5).all()
 
 
-def test_partial_fit_keeps_labels_seen_in_earlier_batches(tiny_glove, tagged):
-    docs, Y = tagged
-    pipe = tiny_pipeline(tiny_glove, **{**TAGGED_NET, "unseen_glove_words": 100})
-    vectorizer, clf = pipe[0], pipe[-1]
-    X = vectorizer.fit_transform(docs)
-    clf.partial_fit(X[:120], Y[:120])
+def test_partial_fit_keeps_labels_seen_in_earlier_batches(tagged, partly_trained):
+    _, Y = tagged
+    X, clf = partly_trained
+    clf = pickle.loads(pickle.dumps(clf))
     without_label_2 = Y[120:, 2] == 0
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
@@ -278,12 +291,12 @@ def test_partial_fit_keeps_labels_seen_in_earlier_batches(tiny_glove, tagged):
     assert len(clf.history_["loss"]) == 2
 
 
-def test_partial_fit_keeps_a_tuned_threshold_it_cannot_tune_again(tiny_glove, tagged):
-    docs, Y = tagged
-    pipe = tiny_pipeline(tiny_glove, **{**TAGGED_NET, "unseen_glove_words": 100})
-    vectorizer, clf = pipe[0], pipe[-1]
-    X = vectorizer.fit_transform(docs)
-    clf.partial_fit(X[:120], Y[:120])
+def test_partial_fit_keeps_a_tuned_threshold_it_cannot_tune_again(
+    tagged, partly_trained
+):
+    _, Y = tagged
+    X, clf = partly_trained
+    clf = pickle.loads(pickle.dumps(clf))
     before = clf.threshold_.copy()
     assert before[2] != 0.5
     without_label_2 = Y[120:].copy()
@@ -399,12 +412,10 @@ def test_multilabel_parameters_are_refused_for_one_label(
         tiny_pipeline(tiny_glove, **params).fit(*posts)
 
 
-def test_training_cannot_go_on_with_another_target(tiny_glove, tagged, posts):
-    docs, Y = tagged
-    pipe = tiny_pipeline(tiny_glove, **{**TAGGED_NET, "epochs": 1})
-    vectorizer, clf = pipe[0], pipe[-1]
-    X = vectorizer.fit_transform(docs)
-    clf.partial_fit(X, Y)
+def test_training_cannot_go_on_with_another_target(tagged, partly_trained):
+    _, Y = tagged
+    X, clf = partly_trained
+    clf = pickle.loads(pickle.dumps(clf))
     wider = np.column_stack([Y, Y[:, :1]])
     with pytest.raises(ValueError, match="4 label columns, but the classifier was"):
         clf.partial_fit(X, wider)
@@ -412,6 +423,6 @@ def test_training_cannot_go_on_with_another_target(tiny_glove, tagged, posts):
         clf.partial_fit(X, Y[:, 0] + 2 * Y[:, 1])
     with pytest.raises(ValueError, match="column numbers, 0 to 2"):
         clone(clf).partial_fit(X, Y, classes=["cars", "med", "space"])
-    warm = clone(clf).set_params(warm_start=True).fit(X, Y)
+    warm = clone(clf).set_params(warm_start=True, epochs=1).fit(X, Y)
     with pytest.raises(ValueError, match="5 label columns"):
         warm.fit(X, np.column_stack([wider, Y[:, :1]]))

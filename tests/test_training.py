@@ -3,6 +3,7 @@ its callbacks and its log line."""
 
 import logging
 import math
+import pickle
 
 import keras
 import numpy as np
@@ -51,6 +52,19 @@ def _fit(tiny_glove, few_posts, rates, **params):
     return pipe.fit(*few_posts, glovecnnclassifier__callbacks=[rates])
 
 
+@pytest.fixture(scope="module")
+def cosine_fit(tiny_glove, few_posts):
+    """A pipeline fitted for 4 epochs with the default cosine schedule, and the
+    ``_Rates`` it recorded. Tests must not change it: one that trains it on
+    takes ``_copy(pipe)``."""
+    rates = _Rates()
+    return _fit(tiny_glove, few_posts, rates), rates
+
+
+def _copy(pipe):
+    return pickle.loads(pickle.dumps(pipe))
+
+
 def _rate_of(pipe) -> float:
     optimizer = pipe[-1].model_.optimizer
     return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
@@ -61,20 +75,21 @@ def test_cosine_is_the_default_and_not_the_blogs():
     assert BLOG_PARAMS["learning_rate_schedule"] == "constant"
 
 
-def test_cosine_decays_each_epoch_and_restores_the_base_rate(tiny_glove, few_posts):
-    rates = _Rates()
-    pipe = _fit(tiny_glove, few_posts, rates)
+def test_cosine_decays_each_epoch_and_restores_the_base_rate(cosine_fit):
+    pipe, rates = cosine_fit
     assert rates.at_epoch == pytest.approx(_cosine(4), rel=1e-6)
     assert rates.at_epoch[0] == pytest.approx(BASE, rel=1e-6)
     assert rates.at_end == pytest.approx([BASE], rel=1e-6)
     assert _rate_of(pipe) == pytest.approx(BASE, rel=1e-6)
 
 
-def test_a_warm_start_decays_again_from_the_base_rate(tiny_glove, few_posts):
+def test_a_warm_start_decays_again_from_the_base_rate(cosine_fit, few_posts):
+    pipe, first = cosine_fit
+    pipe = _copy(pipe).set_params(glovecnnclassifier__warm_start=True)
     rates = _Rates()
-    pipe = _fit(tiny_glove, few_posts, rates, epochs=3, warm_start=True)
     pipe.fit(*few_posts, glovecnnclassifier__callbacks=[rates])
-    assert rates.at_epoch == pytest.approx(_cosine(3) * 2, rel=1e-6)
+    both = [*first.at_epoch, *rates.at_epoch]
+    assert both == pytest.approx(_cosine(4) * 2, rel=1e-6)
     assert _rate_of(pipe) == pytest.approx(BASE, rel=1e-6)
 
 
@@ -124,8 +139,8 @@ def test_a_callback_that_lowers_the_rate_scales_the_decay(tiny_glove, few_posts)
     assert _rate_of(pipe) == pytest.approx(BASE, rel=1e-6)
 
 
-def test_a_fit_that_raises_restores_the_rate(tiny_glove, few_posts):
-    pipe = _fit(tiny_glove, few_posts, _Rates(), epochs=2, warm_start=True)
+def test_a_fit_that_raises_restores_the_rate(cosine_fit, few_posts):
+    pipe = _copy(cosine_fit[0]).set_params(glovecnnclassifier__warm_start=True)
 
     def fail(epoch, logs=None):
         if epoch == 1:
@@ -143,15 +158,16 @@ def test_constant_keeps_the_rate(tiny_glove, few_posts):
     assert rates.at_epoch == pytest.approx([BASE] * 4, rel=1e-6)
 
 
-def test_partial_fit_trains_at_the_full_rate(tiny_glove, few_posts):
+def test_partial_fit_trains_at_the_full_rate(cosine_fit, few_posts):
+    pipe, first = cosine_fit
+    vectorizer, clf = _copy(pipe).named_steps.values()
     rates = _Rates()
-    pipe = _fit(tiny_glove, few_posts, rates, epochs=2)
-    vectorizer, clf = pipe.steps[0][1], pipe.steps[1][1]
     X = vectorizer.transform(few_posts[0])
     for _ in range(2):
         clf.partial_fit(X, few_posts[1], callbacks=[rates])
-    assert rates.at_epoch == pytest.approx([*_cosine(2), BASE, BASE], rel=1e-6)
-    assert clf.current_epoch == 4
+    both = [*first.at_epoch, *rates.at_epoch]
+    assert both == pytest.approx([*_cosine(4), BASE, BASE], rel=1e-6)
+    assert clf.current_epoch == 6
 
 
 def test_an_optimizer_with_a_schedule_is_refused(tiny_glove, few_posts):
