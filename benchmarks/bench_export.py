@@ -164,7 +164,7 @@ def main(argv=None) -> list[dict]:
     parser.add_argument("--archive", help="20news-bydate.tar.gz")
     parser.add_argument("--clinc", default=str(DEFAULT_CLINC))
     parser.add_argument("--glove", default=DEFAULT_GLOVE)
-    parser.add_argument("--precisions", default="float32,float16,int8")
+    parser.add_argument("--precisions", default="float32,float16,int8,int4")
     parser.add_argument(
         "--formats",
         default="tf_saved_model,onnx",

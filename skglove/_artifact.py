@@ -9,4 +9,4 @@ __all__ = ["FORMATS", "PRECISIONS"]
 #: The formats an artifact can be written in.
 FORMATS = ("tf_saved_model", "onnx")
 #: The precisions a network's tables can be stored at.
-PRECISIONS = ("float32", "float16", "int8")
+PRECISIONS = ("float32", "float16", "int8", "int4")

@@ -90,9 +90,10 @@ def export(
     format : {"tf_saved_model", "onnx"}, default="tf_saved_model"
         The artifact's format. ``"onnx"`` needs ``tf2onnx`` (``pip install
         'skglove[onnx]'``) and stores the network as fitted.
-    precision : {"float32", "float16", "int8"}, default="float32"
+    precision : {"float32", "float16", "int8", "int4"}, default="float32"
         How the network's embedding tables are stored: as fitted, as
-        float16, or as int8 with a float32 scale per row. They are read back
+        float16, as int8 with a float32 scale per row, or as int4 (two
+        entries a byte) with a float32 scale per row. They are read back
         as float32; every other weight stays float32. A smaller artifact
         whose probabilities differ slightly from the pipeline's (see
         ``docs/export.md`` for the size and accuracy of each).

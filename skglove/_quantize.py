@@ -3,9 +3,10 @@
 :func:`skglove.export` writes it for ``precision="float16"`` or ``"int8"``.
 Every embedding table of the network (the frozen GloVe table, the lexical
 channel's class scores per word, trainable corrections) is stored as float16,
-or as int8 with one float32 scale per row (the row's largest magnitude over
-127). A table's rows are read back as float32, and the rest of the network,
-its other weights and all of its arithmetic, stay float32.
+as int8 with one float32 scale per row (the row's largest magnitude over
+127), or as int4, two entries a byte, with a scale per row (over 7). A
+table's rows are read back as float32, and the rest of the network, its
+other weights and all of its arithmetic, stay float32.
 """
 
 import keras
@@ -61,18 +62,50 @@ def _check_fits(layer, precision: str) -> None:
         )
 
 
-def quantize_rows(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``table`` as int8 rows and a float32 scale per row, such that
+#: The largest magnitude of an integer entry, by precision.
+_LEVELS = {"int8": 127, "int4": 7}
+
+
+def quantize_rows(
+    table: np.ndarray, precision: str = "int8"
+) -> tuple[np.ndarray, np.ndarray]:
+    """``table`` as integer rows in ``[-L, L]`` (L is 127 for ``"int8"``, 7
+    for ``"int4"``), int8, and a float32 scale per row, such that
     ``values * scale[:, None]`` is within half a step of each entry."""
+    levels = _LEVELS[precision]
     table = np.asarray(table, dtype=np.float32)
-    scale = np.abs(table).max(axis=1, initial=0.0) / 127
+    scale = np.abs(table).max(axis=1, initial=0.0) / levels
     safe = np.where(scale > 0, scale, 1.0)
-    values = np.clip(np.rint(table / safe[:, None]), -127, 127).astype(np.int8)
+    values = np.clip(np.rint(table / safe[:, None]), -levels, levels).astype(np.int8)
     return values, scale.astype(np.float32)
 
 
+def pack_nibbles(values: np.ndarray) -> np.ndarray:
+    """Rows of int4 entries (int8 in ``[-8, 7]``), two a byte: entry ``2k``
+    in the low four bits of byte ``k``, entry ``2k + 1`` in the high four; an
+    odd row is completed with a zero. Read back by :func:`_unpack_nibbles`."""
+    values = np.asarray(values, dtype=np.int8)
+    if values.shape[1] % 2:
+        values = np.pad(values, ((0, 0), (0, 1)))
+    low = values[:, 0::2].astype(np.uint8) & 0x0F
+    high = values[:, 1::2].astype(np.uint8) << 4
+    return (high | low).view(np.int8)
+
+
+def _unpack_nibbles(packed, width: int):
+    """The ``width`` int4 entries of each row of bytes ``packed`` (any leading
+    shape), as int32: the inverse of :func:`pack_nibbles`."""
+    packed = tf.cast(packed, tf.int32)  # sign-extended: high * 16 + unsigned low
+    low = tf.bitwise.right_shift(tf.bitwise.left_shift(packed, 28), 28)
+    high = tf.bitwise.right_shift(packed, 4)
+    pairs = tf.stack([low, high], axis=-1)
+    shape = tf.concat([tf.shape(packed)[:-1], [2 * packed.shape[-1]]], axis=0)
+    return tf.reshape(pairs, shape)[..., :width]
+
+
 class _StoredTable(keras.layers.Layer):
-    """An embedding table at ``precision``, read as float32.
+    """An embedding table at ``precision``, read as float32 (int4 entries are
+    stored two a byte).
 
     Without ``ids``, id ``i`` reads row ``i``, as a Keras ``Embedding``. With
     ``ids`` (ascending), ``ids[k]`` reads row ``k`` and any other id zeros, as
@@ -85,10 +118,14 @@ class _StoredTable(keras.layers.Layer):
         if ids is not None and not len(ids):
             # No id has a row: one zero row, behind an id that never occurs.
             table, ids = np.zeros((1, self.output_dim)), np.array([-1])
+        self.packed = precision == "int4"
         scale = None
-        if precision == "int8":
-            table, scale = quantize_rows(table)
-        self.table = self._constant(np.asarray(table, dtype=precision), "table")
+        if precision in _LEVELS:
+            table, scale = quantize_rows(table, precision)
+        if self.packed:
+            table = pack_nibbles(table)
+        dtype = "int8" if self.packed else precision
+        self.table = self._constant(np.asarray(table, dtype=dtype), "table")
         self.scale = None if scale is None else self._constant(scale, "scale")
         self.ids = None if ids is None else self._constant(ids.astype(np.int32), "ids")
 
@@ -112,7 +149,10 @@ class _StoredTable(keras.layers.Layer):
             found = tf.gather(self.ids, at) == flat
             rows = tf.reshape(tf.where(found, at, -1), tf.shape(ids))
         read = ops.maximum(rows, 0)
-        vectors = ops.cast(ops.take(self.table, read, axis=0), "float32")
+        vectors = ops.take(self.table, read, axis=0)
+        if self.packed:
+            vectors = _unpack_nibbles(vectors, self.output_dim)
+        vectors = ops.cast(vectors, "float32")
         if self.scale is not None:
             vectors = vectors * ops.take(self.scale, read)[..., None]
         if self.ids is not None:

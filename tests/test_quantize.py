@@ -6,22 +6,42 @@ import pytest
 from conftest import TINY_MAX_LEN
 
 from skglove._layers import SubsetEmbedding
-from skglove._quantize import quantize_rows, quantized_network
+from skglove._quantize import (
+    _unpack_nibbles,
+    pack_nibbles,
+    quantize_rows,
+    quantized_network,
+)
 
 #: Largest |Δ probability| against the float32 network allowed on the posts.
-TOLERANCE = {"float16": 1e-3, "int8": 1e-2}
+TOLERANCE = {"float16": 1e-3, "int8": 1e-2, "int4": 1e-1}
+#: The dtype a table is stored in, by precision: int4 entries two an int8.
+STORED = {"float16": "float16", "int8": "int8", "int4": "int8"}
 
 
-def test_int8_rows_are_within_half_a_step_of_the_table():
+@pytest.mark.parametrize(("precision", "levels"), [("int8", 127), ("int4", 7)])
+def test_integer_rows_are_within_half_a_step_of_the_table(precision, levels):
     rng = np.random.default_rng(0)
     table = rng.normal(size=(40, 7)) * rng.uniform(1e-3, 10, size=(40, 1))
     table[3] = 0.0
-    values, scale = quantize_rows(table)
+    values, scale = quantize_rows(table, precision)
     assert values.dtype == np.int8 and scale.dtype == np.float32
-    assert (np.abs(values).max(axis=1) == np.where(scale > 0, 127, 0)).all()
+    assert (np.abs(values).max(axis=1) == np.where(scale > 0, levels, 0)).all()
     error = np.abs(values * scale[:, None].astype(np.float64) - table)
     assert (error <= scale[:, None] / 2 * (1 + 1e-6)).all()
     assert scale[3] == 0 and not values[3].any()
+
+
+@pytest.mark.parametrize("width", [1, 2, 7, 50])
+def test_int4_entries_are_packed_two_a_byte_and_read_back_exactly(width):
+    values = np.random.default_rng(width).integers(-8, 8, size=(5, width))
+    values[0, :2] = [-8, 7][:width]  # both ends of the range
+    packed = pack_nibbles(values.astype(np.int8))
+    assert packed.dtype == np.int8 and packed.shape == (5, (width + 1) // 2)
+    # Any leading shape, as the network gathers rows: (batch, length, bytes).
+    batch = np.stack([packed, packed[::-1]])
+    got = np.asarray(_unpack_nibbles(batch, width))
+    np.testing.assert_array_equal(got, np.stack([values, values[::-1]]))
 
 
 def _tables(model):
@@ -29,7 +49,7 @@ def _tables(model):
     return {layer.name for layer in model.layers if isinstance(layer, kinds)}
 
 
-@pytest.mark.parametrize("precision", ["float16", "int8"])
+@pytest.mark.parametrize("precision", ["float16", "int8", "int4"])
 def test_a_copy_stores_each_table_at_the_precision_and_keeps_the_rest(
     fitted_pipeline, posts, precision
 ):
@@ -40,9 +60,12 @@ def test_a_copy_stores_each_table_at_the_precision_and_keeps_the_rest(
     for layer in copy.layers:
         original = model.get_layer(layer.name).get_weights()
         if layer.name in _tables(model):
-            # The table itself, then an int8 table's scales and the id rows.
+            # The table itself, then an integer table's scales and the id rows.
             dtypes = [np.asarray(w).dtype.name for w in layer.get_weights()]
-            assert dtypes[0] == precision, (layer.name, dtypes)
+            assert dtypes[0] == STORED[precision], (layer.name, dtypes)
+            if precision == "int4":
+                table = original[0]
+                assert layer.get_weights()[0].shape[-1] == -(-table.shape[-1] // 2)
             assert sum(np.asarray(w).nbytes for w in layer.get_weights()) < sum(
                 w.nbytes for w in original
             )
