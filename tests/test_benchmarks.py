@@ -613,6 +613,8 @@ def test_bench_export_smoke(
                      ("onnx", "float32")]  # fmt: skip
     assert small["same_ids"] == full["n_test"] and 0 < small["max_diff"] < 1e-2
     assert full["size_mb"] > 0 and full["served"] > 0 and full["pipeline"] > 0
+    assert full["pipeline_per_batch"] > 0 and full["ids"] > 0
+    assert full["pipeline_ids"] > 0
     assert onnx["size_mb"] > 0 and onnx["served"] > 0
     lines = out.read_text().splitlines()
     written = [(r["format"], r["precision"]) for r in map(json.loads, lines)]
