@@ -1,6 +1,7 @@
 """A copy of a fitted network whose per-word tables take less space.
 
-:func:`skglove.export` writes it for ``precision="float16"`` or ``"int8"``.
+:func:`skglove.export` writes it for ``precision="float16"``, ``"int8"`` or
+``"int4"``.
 Every embedding table of the network (the frozen GloVe table, the lexical
 channel's class scores per word, trainable corrections) is stored as float16,
 as int8 with one float32 scale per row (the row's largest magnitude over
@@ -48,11 +49,18 @@ def quantized_network(model: keras.Model, precision: str) -> keras.Model:
 
 
 def _check_fits(layer, precision: str) -> None:
-    """Refuse a table that ``precision`` cannot hold: float16 overflows to
-    infinity above 65504, and the network would answer NaN."""
+    """Refuse a table that ``precision`` cannot hold: a NaN or infinite entry
+    (a row scale would turn it into arbitrary integers), and for float16 an
+    entry above 65504, which overflows to infinity."""
+    table = ops.convert_to_numpy(layer.embeddings)
+    if not np.isfinite(table).all():
+        raise ValueError(
+            f"precision={precision!r} cannot store table {layer.name!r}: it "
+            "holds NaN or infinite entries; the network was trained into "
+            "them or given them, and answers NaN at float32 as well"
+        )
     if precision != "float16":
         return
-    table = ops.convert_to_numpy(layer.embeddings)
     largest = float(np.abs(table).max(initial=0.0))
     if largest > float(np.finfo(np.float16).max):
         raise ValueError(

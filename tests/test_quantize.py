@@ -98,3 +98,15 @@ def test_float16_refuses_a_table_it_would_overflow(fitted_copy):
     with pytest.raises(ValueError, match="'word_scores': an entry of magnitude 70000"):
         quantized_network(model, "float16")
     assert quantized_network(model, "int8") is not model
+
+
+@pytest.mark.parametrize("precision", ["float16", "int8", "int4"])
+def test_a_table_with_a_nan_or_infinity_is_refused(fitted_copy, precision):
+    model = fitted_copy[-1].model_
+    layer = model.get_layer("word_scores")
+    weights = layer.get_weights()
+    for bad in (np.nan, np.inf):
+        weights[0][1, 0] = bad
+        layer.set_weights(weights)
+        with pytest.raises(ValueError, match="'word_scores': it holds NaN or inf"):
+            quantized_network(model, precision)
