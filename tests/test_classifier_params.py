@@ -134,9 +134,9 @@ def test_predict_arguments_reach_keras(
     if architecture == "kim":
         # The session's pipeline is the tiny kim network; predict routes are
         # read at predict time, so setting one on a copy needs no new fit.
-        pipe = fitted_copy.set_params(glovecnnclassifier__predict__verbose=0)
+        pipe = fitted_copy.set_params(glovecnnclassifier__predict__verbose=2)
     else:
-        pipe = tiny_pipeline(tiny_glove, predict__verbose=0, **TINY_BLOG).fit(*posts)
+        pipe = tiny_pipeline(tiny_glove, predict__verbose=2, **TINY_BLOG).fit(*posts)
     keras_calls["predict"].clear()
     batches = []
     callback = keras.callbacks.LambdaCallback(
@@ -144,7 +144,7 @@ def test_predict_arguments_reach_keras(
     )
     pipe.predict_proba(posts[0][:5], callbacks=[callback], batch_size=3)
     (call,) = keras_calls["predict"]
-    assert callback in call["callbacks"] and call["verbose"] == 0
+    assert callback in call["callbacks"] and call["verbose"] == 2
     assert len(batches) == 2  # 5 documents in batches of 3
     with pytest.raises(TypeError, match="'steps' is not accepted"):
         pipe.predict(posts[0][:5], steps=1)
