@@ -49,9 +49,10 @@ def quantized_network(model: keras.Model, precision: str) -> keras.Model:
 
 
 def _check_fits(layer, precision: str) -> None:
-    """Refuse a table that ``precision`` cannot hold: a NaN or infinite entry
-    (a row scale would turn it into arbitrary integers), and for float16 an
-    entry above 65504, which overflows to infinity."""
+    """Refuse a table that ``precision`` cannot hold: one with a NaN or
+    infinite entry (no finite scale for its row; a document with that word
+    would be answered NaN), and for float16 an entry above 65504, which
+    overflows to infinity."""
     table = ops.convert_to_numpy(layer.embeddings)
     if not np.isfinite(table).all():
         raise ValueError(
