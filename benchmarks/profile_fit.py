@@ -18,7 +18,7 @@ import tensorflow as tf
 from _common import find_archive, parse_params
 from bench_20newsgroups import TASKS, _EpochTimer, _find_clinc, load_task
 
-import skglove._classifier
+import skglove._keras_hooks
 from skglove import make_glove_pipeline
 
 
@@ -87,7 +87,7 @@ def main(argv=None) -> dict:
     vectorizer, clf = pipe[0], pipe[-1]
 
     mix_seconds, fit_calls = [], []
-    fitted_mix, fit = skglove._classifier.fitted_mix, keras.Model.fit
+    fitted_mix, fit = skglove._keras_hooks.fitted_mix, keras.Model.fit
 
     def timed_mix(*a, **k):
         mix, seconds = _timed(fitted_mix, *a, **k)
@@ -98,13 +98,13 @@ def main(argv=None) -> dict:
         fit_calls.append((model, k["x"]))
         return fit(model, *a, **k)
 
-    skglove._classifier.fitted_mix = timed_mix
+    skglove._keras_hooks.fitted_mix = timed_mix
     keras.Model.fit = recorded_fit
     try:
         X, vectorize_s = _timed(vectorizer.fit_transform, X_train)
         _, fit_s = _timed(clf.fit, X, y_train)
     finally:
-        skglove._classifier.fitted_mix, keras.Model.fit = fitted_mix, fit
+        skglove._keras_hooks.fitted_mix, keras.Model.fit = fitted_mix, fit
     accuracy = float(np.mean(pipe.predict(X_test) == np.asarray(y_test)))
     result = {
         "vectorize_s": vectorize_s,

@@ -13,7 +13,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import StratifiedKFold, check_cv
 from sklearn.utils import get_tags
 
-import skglove._classifier
+import skglove._keras_hooks
 from skglove import (
     GloveCNNClassifier,
     GloveSequenceVectorizer,
@@ -396,13 +396,13 @@ def test_fit_batches_the_callers_ids_without_a_copy(tiny_glove, ids, monkeypatch
     # must read the caller's ids, mapping only each batch.
     X, y = ids
     received = []
-    original = skglove._classifier.fit_data
+    original = skglove._keras_hooks.fit_data
 
     def spy(X_rows, *args, **kwargs):
         received.append(X_rows)
         return original(X_rows, *args, **kwargs)
 
-    monkeypatch.setattr(skglove._classifier, "fit_data", spy)
+    monkeypatch.setattr(skglove._keras_hooks, "fit_data", spy)
     clf = GloveCNNClassifier(tiny_glove, filters=4, epochs=1, random_state=0)
     clf.fit(X, y)
     (rows,) = received
