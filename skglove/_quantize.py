@@ -6,8 +6,10 @@ Every embedding table of the network (the frozen GloVe table, the lexical
 channel's class scores per word, trainable corrections) is stored as float16,
 as int8 with one float32 scale per row (the row's largest magnitude over
 127), or as int4, two entries a byte, with a scale per row (over 7). A
-table's rows are read back as float32, and the rest of the network, its
-other weights and all of its arithmetic, stay float32.
+table one entry wide stays float32 at int8 and int4: its row's scale alone
+would take as many bytes. A table's rows are read back as float32, and the
+rest of the network, its other weights and all of its arithmetic, stay
+float32.
 """
 
 import keras
@@ -75,6 +77,16 @@ def _check_fits(layer, precision: str) -> None:
 _LEVELS = {"int8": 127, "int4": 7}
 
 
+def stored_precision(width: int, precision: str) -> str:
+    """The precision a table ``width`` entries wide is stored at for
+    ``precision``: itself, or float32 where a row's entries and its float32
+    scale would take no fewer bytes than the row at float32."""
+    if precision not in _LEVELS:
+        return precision
+    entry_bytes = -(-width // 2) if precision == "int4" else width
+    return precision if entry_bytes + 4 < 4 * width else "float32"
+
+
 def quantize_rows(
     table: np.ndarray, precision: str = "int8"
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -124,6 +136,7 @@ class _StoredTable(keras.layers.Layer):
     def __init__(self, table, precision: str, ids=None, **kwargs):
         super().__init__(trainable=False, **kwargs)
         self.output_dim = table.shape[1]
+        precision = stored_precision(self.output_dim, precision)
         if ids is not None and not len(ids):
             # No id has a row: one zero row, behind an id that never occurs.
             table, ids = np.zeros((1, self.output_dim)), np.array([-1])

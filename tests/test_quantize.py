@@ -11,6 +11,7 @@ from skglove._quantize import (
     pack_nibbles,
     quantize_rows,
     quantized_network,
+    stored_precision,
 )
 
 #: Largest |Δ probability| against the float32 network allowed on the posts.
@@ -97,9 +98,10 @@ def _stored_values_network(model, precision):
     for name in _tables(model):
         layer = reference.get_layer(name)
         weights = layer.get_weights()
-        if precision == "float16":
+        stored = stored_precision(weights[0].shape[1], precision)
+        if stored == "float16":
             weights[0] = weights[0].astype(np.float16).astype(np.float32)
-        else:
+        elif stored != "float32":
             values, scale = quantize_rows(weights[0], precision)
             weights[0] = values * scale[:, None]
         layer.set_weights(weights)
@@ -132,3 +134,26 @@ def test_a_table_with_a_nan_or_infinity_is_refused(fitted_copy, precision):
         layer.set_weights(weights)
         with pytest.raises(ValueError, match="'word_scores': it holds NaN or inf"):
             quantized_network(model, precision)
+
+
+@pytest.mark.parametrize("precision", ["int8", "int4"])
+def test_a_table_one_entry_wide_stays_float32_and_answers_exactly(precision):
+    # trainable_dim=1 or embedding_dim=1 make such tables: a float32 scale
+    # per row would take as many bytes as the row itself.
+    rng = np.random.default_rng(0)
+    ids = keras.Input((6,), dtype="int32", name="ids")
+    wide = keras.layers.Embedding(50, 4, name="wide")(ids)
+    narrow = keras.layers.Embedding(50, 1, name="narrow")(ids)
+    joined = keras.layers.Concatenate()([wide, narrow])
+    model = keras.Model(ids, keras.layers.Dense(3)(keras.layers.Flatten()(joined)))
+    model.get_layer("narrow").set_weights([rng.normal(size=(50, 1))])
+    copy = quantized_network(model, precision)
+    table = copy.get_layer("narrow").get_weights()
+    assert [w.dtype.name for w in table] == ["float32"]
+    np.testing.assert_array_equal(table[0], model.get_layer("narrow").get_weights()[0])
+    assert copy.get_layer("wide").get_weights()[0].dtype.name == "int8"
+    x = rng.integers(0, 50, size=(8, 6))
+    np.testing.assert_allclose(
+        copy(x), _stored_values_network(model, precision)(x), rtol=0, atol=1e-6
+    )
+    assert stored_precision(2, precision) == precision
