@@ -15,6 +15,7 @@ from scipy.sparse import issparse
 __all__ = [
     "MULTILABEL",
     "IndicatorEncoder",
+    "best_f1",
     "check_indicator",
     "check_label_names",
     "check_saved_state",
@@ -201,24 +202,42 @@ def tuned_thresholds(proba: np.ndarray, Y: np.ndarray, default=0.5):
     -------
     ndarray of shape (n_labels,)
     """
-    proba = np.asarray(proba, dtype=np.float64)
-    Y = np.asarray(Y).astype(bool)
-    thresholds = np.broadcast_to(np.asarray(default, float), proba.shape[1]).copy()
-    for label in range(proba.shape[1]):
-        n_positive = int(Y[:, label].sum())
-        if not n_positive:
-            continue
-        order = np.argsort(-proba[:, label], kind="stable")
-        scores = proba[order, label]
-        true_positives = np.cumsum(Y[order, label])
-        # A cut after position k predicts the k + 1 highest; only cuts
-        # between distinct scores can be a threshold.
-        cut = np.flatnonzero(np.append(scores[1:] < scores[:-1], True))
-        f1 = 2 * true_positives[cut] / (cut + 1 + n_positive)
-        best = cut[np.argmax(f1)]  # the first: the highest threshold
+    thresholds = np.broadcast_to(np.asarray(default, float), np.shape(proba)[1]).copy()
+    for label, scores, best, _ in _best_cuts(proba, Y):
         below = scores[best + 1] if best + 1 < len(scores) else 0.0
         thresholds[label] = (scores[best] + below) / 2
     return thresholds
+
+
+def best_f1(scores: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """Each label's F1 at its best threshold on ``(scores, Y)``, as
+    :func:`tuned_thresholds` finds it; NaN for a label without a positive
+    sample. It depends on the order of each label's scores alone."""
+    f1 = np.full(np.shape(scores)[1], np.nan)
+    for label, _, _, value in _best_cuts(scores, Y):
+        f1[label] = value
+    return f1
+
+
+def _best_cuts(scores, Y):
+    """For each label with a positive sample: the label, its scores in
+    descending order, the position of the last predicted sample at the cut
+    with the best F1 (the first such: the highest threshold), and that F1."""
+    scores = np.asarray(scores, dtype=np.float64)
+    Y = np.asarray(Y).astype(bool)
+    for label in range(scores.shape[1]):
+        n_positive = int(Y[:, label].sum())
+        if not n_positive:
+            continue
+        order = np.argsort(-scores[:, label], kind="stable")
+        column = scores[order, label]
+        true_positives = np.cumsum(Y[order, label])
+        # A cut after position k predicts the k + 1 highest; only cuts
+        # between distinct scores can be a threshold.
+        cut = np.flatnonzero(np.append(column[1:] < column[:-1], True))
+        f1 = 2 * true_positives[cut] / (cut + 1 + n_positive)
+        best = int(np.argmax(f1))
+        yield label, column, cut[best], float(f1[best])
 
 
 class IndicatorEncoder:

@@ -20,8 +20,8 @@ from test_persistence import _rewrite
 
 import skglove
 from skglove._layers import ChannelMix, log_odds, squared_hinge
-from skglove._mix import fit_label_mix
-from skglove._multilabel import check_indicator, tuned_thresholds
+from skglove._mix import _best_share, fit_label_mix
+from skglove._multilabel import best_f1, check_indicator, tuned_thresholds
 from skglove._validation import check_targets
 
 #: The default network, small: windows (1, 2), the lexical channel, exact.
@@ -138,26 +138,69 @@ def test_tuned_thresholds_break_ties_toward_fewer_labels():
     np.testing.assert_allclose(tuned_thresholds(proba, [[1], [0], [0], [1]]), [0.85])
 
 
-def test_the_mix_weighs_each_labels_informative_channel():
-    rng = np.random.default_rng(0)
+def _posts_and_heads(seed=0):
+    """An indicator of 5 labels, two of them with one positive; a head
+    whose scores separate the labels (at a tenth of the scale) and a head of
+    noise."""
+    rng = np.random.default_rng(seed)
     Y = rng.integers(0, 2, (400, 5))
     Y[:, 3:] = 0
-    Y[0, 3] = Y[1, 4] = 1  # one positive each: too rare to weigh alone
-    signal = 4 * (2 * Y - 1) + rng.normal(0, 1, Y.shape)
-    noise = rng.normal(0, 4, Y.shape)
-    lexical = np.where([True, False, True, True, True], signal, noise)
-    glove = np.where([False, True, True, True, True], signal, noise)
-    mix = fit_label_mix([lexical, glove], Y)
-    assert mix.shape == (3, 5)  # the weights of each channel, the intercepts
-    assert mix[0, 0] > 10 * mix[1, 0] and mix[1, 1] > 10 * mix[0, 1]
-    assert mix[0, 2] > 0.1 and mix[1, 2] > 0.1
-    # The rare labels get the pair fitted on all labels, and no intercept.
-    np.testing.assert_array_equal(mix[:, 3], mix[:, 4])
-    assert mix[2, 3] == 0
-    assert not np.allclose(mix[:2, 0], mix[:2, 3])
-    # Without a label to fit intercepts on, every label gets one pair.
-    shared = fit_label_mix([lexical, glove], Y, min_count=10**6)
-    assert (shared[2] == 0).all() and (shared[:2] == shared[:2, :1]).all()
+    Y[0, 3] = Y[1, 4] = 1  # one positive each: too rare to calibrate alone
+    signal = 0.1 * (4 * (2 * Y - 1) + rng.normal(0, 3, Y.shape))
+    return Y, signal, rng.normal(0, 4, Y.shape)
+
+
+def _shares(mix, heads):
+    """The first head's share of each label's ranking, in standard deviations."""
+    first, second = (mix[k] * heads[k].std(axis=0) for k in (0, 1))
+    return first / (first + second)
+
+
+@pytest.mark.parametrize("informative", [0, 1])
+def test_the_mix_ranks_labels_by_the_share_with_the_best_f1(informative):
+    Y, signal, noise = _posts_and_heads()
+    heads = [signal, noise] if informative == 0 else [noise, signal]
+    mix = fit_label_mix(heads, Y)
+    assert mix.shape == (3, 5)  # the weights of each head, the intercepts
+    shares = _shares(mix, heads)
+    np.testing.assert_allclose(shares, shares[0], atol=1e-6)  # one for all
+    assert abs(shares[0] - (1 - informative)) <= 0.2  # the informative head
+
+    def quality(share):
+        first, second = (h / h.std(axis=0) for h in heads)
+        scores = share * first + (1 - share) * second
+        return np.nanmean(best_f1(scores, Y))
+
+    grid = [quality(k / 10) for k in range(11)]
+    assert quality(shares[0]) == pytest.approx(max(grid), abs=1e-12)
+    assert quality(shares[0]) > quality(0.5) > quality(float(informative))
+
+
+def test_the_mix_calibrates_each_label_and_gives_rare_ones_the_shared_scale():
+    Y, signal, noise = _posts_and_heads()
+    mix = fit_label_mix([signal, noise], Y)
+    proba = 1 / (1 + np.exp(-(mix[0] * signal + mix[1] * noise + mix[2])))
+    # Platt scaling with a free intercept: each label's mean probability is
+    # its rate of positives.
+    np.testing.assert_allclose(
+        proba[:, :3].mean(axis=0), Y[:, :3].mean(axis=0), atol=1e-4
+    )
+    # The rare labels: the scale fitted on all labels, and no intercept.
+    scale = mix[0] * signal.std(axis=0) + mix[1] * noise.std(axis=0)
+    assert scale[3] == pytest.approx(scale[4], rel=1e-5)
+    assert not np.isclose(scale[0], scale[3])
+    assert (mix[2, 3:] == 0).all()
+    # Without a label to fit intercepts on, every label gets the shared scale.
+    shared = fit_label_mix([signal, noise], Y, min_count=10**6)
+    scale = shared[0] * signal.std(axis=0) + shared[1] * noise.std(axis=0)
+    assert (shared[2] == 0).all()
+    np.testing.assert_allclose(scale, scale[0], rtol=1e-5)
+
+
+def test_a_split_without_positives_ranks_by_an_even_share():
+    Y, signal, noise = _posts_and_heads()
+    assert _best_share(signal, noise, np.zeros_like(Y)) == 0.5
+    assert _best_share(signal, noise, Y) == 1.0
 
 
 def test_channel_mix_is_a_sigmoid_of_per_label_weights():
