@@ -281,12 +281,19 @@ def run_skglove(
     test = pipe.predict_proba(data["test"]["texts"])
     dev = pipe.predict_proba(data["dev"]["texts"])
     thresholds = tune_thresholds(dev, data["dev"]["Y"], default=0.5)
+    systems = {
+        "skglove, threshold 0.5": apply_thresholds(test, 0.5),
+        'skglove, threshold="tuned"': pipe.predict(data["test"]["texts"]),
+        "skglove, dev-tuned": apply_thresholds(test, thresholds),
+    }
+    dev_channels = channel_scores(pipe, data["dev"]["texts"])
+    for name, scores in channel_scores(pipe, data["test"]["texts"]).items():
+        thresholds = tune_thresholds(dev_channels[name], data["dev"]["Y"], default=0.0)
+        systems[f"skglove, {name} alone, dev-tuned"] = apply_thresholds(
+            scores, thresholds
+        )
     rows = []
-    for system, predicted in (
-        ("skglove, threshold 0.5", apply_thresholds(test, 0.5)),
-        ('skglove, threshold="tuned"', pipe.predict(data["test"]["texts"])),
-        ("skglove, dev-tuned", apply_thresholds(test, thresholds)),
-    ):
+    for system, predicted in systems.items():
         macro, micro = f1_scores(Y_test, np.asarray(predicted))
         rows.append(
             {
@@ -330,6 +337,23 @@ def run_skglove(
     )
     del train_dev
     return [*rows, _multiclass_fit(data, seed, glove, params)]
+
+
+def channel_scores(pipe, texts) -> dict:
+    """Each channel's label scores on ``texts``, before the mix: the lexical
+    channel's, and the GloVe channel's log-odds; empty for a network without
+    a lexical channel."""
+    from skglove._mix import head_logits
+    from skglove._training import predict, training_model
+
+    classifier = pipe[-1]
+    heads = training_model(classifier.model_)
+    if heads is classifier.model_:
+        return {}
+    ids = classifier.feature_encoder_.transform(pipe[0].transform(texts))
+    outputs = predict(heads, ids, **classifier._predict_args())
+    lexical, glove = head_logits(classifier.model_, outputs)
+    return {"lexical channel": lexical, "GloVe channel": glove}
 
 
 def _multiclass_fit(data, seed: int, glove, params: dict) -> dict:

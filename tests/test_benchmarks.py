@@ -619,3 +619,24 @@ def test_bench_export_smoke(
     lines = out.read_text().splitlines()
     written = [(r["format"], r["precision"]) for r in map(json.loads, lines)]
     assert written == kinds
+
+
+def test_goemotions_channel_scores_are_each_heads_before_the_mix(
+    bench_goemotions, tiny_glove
+):
+    from conftest import make_tagged_posts, tiny_pipeline
+
+    docs, Y = make_tagged_posts(60)
+    pipe = tiny_pipeline(tiny_glove, epochs=1).fit(docs, Y)
+    channels = bench_goemotions.channel_scores(pipe, docs[:7])
+    assert list(channels) == ["lexical channel", "GloVe channel"]
+    lexical, glove = channels.values()
+    assert lexical.shape == glove.shape == (7, Y.shape[1])
+    # The mix of the two is the pipeline's output, label by label.
+    mix = pipe[-1].mix_
+    logits = mix[0] * lexical + mix[1] * glove + mix[2]
+    np.testing.assert_allclose(
+        1 / (1 + np.exp(-logits)), pipe.predict_proba(docs[:7]), atol=1e-5
+    )
+    blog = tiny_pipeline(tiny_glove, epochs=1, lexical=False).fit(docs, Y)
+    assert bench_goemotions.channel_scores(blog, docs[:7]) == {}
