@@ -109,7 +109,7 @@ def fit_label_mix(
     logits_i[:, l] + b[l])``.
 
     First the ranking: each head's logits are divided by their standard
-    deviation, per label, on these samples, and one share ``s`` of the first
+    deviation over all labels on these samples, and one share ``s`` of the first
     head (``1 - s`` of the second), the same for every label, is chosen from
     ``0, 0.1, ..., 1``: the share with the highest mean, over the labels with
     a positive sample, of each label's best F1 (:func:`best_f1`), the score
@@ -143,14 +143,23 @@ def fit_label_mix(
         The weights of each head, then the intercepts.
     """
     first, second = (np.asarray(z, dtype=np.float64) for z in logits)
-    spread = np.stack([first.std(axis=0), second.std(axis=0)])
-    spread = np.where(spread > 0, spread, 1.0)
-    first, second = first / spread[0], second / spread[1]
-    share = _best_share(first, second, Y)
+    # One spread per head, over all labels: a label's own would blow up the
+    # weights of a label whose logits barely vary, and leave the scale that
+    # rare labels share in no common unit.
+    spread = [z.std() if z.std() > 0 else 1.0 for z in (first, second)]
+    share = _best_share(first / spread[0], second / spread[1], Y)
+    # The heads' weights are a scale times this unit direction, so that the
+    # calibration's penalty on the scale is the penalty on the weights.
+    direction = np.array([share / spread[0], (1 - share) / spread[1]])
+    direction /= np.linalg.norm(direction)
     scale, intercept = _fit_platt(
-        [share * first + (1 - share) * second], Y, sample_weight, alpha, min_count
+        [direction[0] * first + direction[1] * second],
+        Y,
+        sample_weight,
+        alpha,
+        min_count,
     )
-    mix = [scale * share / spread[0], scale * (1 - share) / spread[1], intercept]
+    mix = [scale * direction[0], scale * direction[1], intercept]
     return np.stack(mix).astype(np.float32)
 
 

@@ -151,8 +151,9 @@ def _posts_and_heads(seed=0):
 
 
 def _shares(mix, heads):
-    """The first head's share of each label's ranking, in standard deviations."""
-    first, second = (mix[k] * heads[k].std(axis=0) for k in (0, 1))
+    """The first head's share of each label's ranking, in standard deviations
+    of each head over all labels."""
+    first, second = (mix[k] * heads[k].std() for k in (0, 1))
     return first / (first + second)
 
 
@@ -167,7 +168,7 @@ def test_the_mix_ranks_labels_by_the_share_with_the_best_f1(informative):
     assert abs(shares[0] - (1 - informative)) <= 0.2  # the informative head
 
     def quality(share):
-        first, second = (h / h.std(axis=0) for h in heads)
+        first, second = (h / h.std() for h in heads)
         scores = share * first + (1 - share) * second
         return np.nanmean(best_f1(scores, Y))
 
@@ -176,7 +177,7 @@ def test_the_mix_ranks_labels_by_the_share_with_the_best_f1(informative):
     assert quality(shares[0]) > quality(0.5) > quality(float(informative))
 
 
-def test_the_mix_calibrates_each_label_and_gives_rare_ones_the_shared_scale():
+def test_the_mix_calibrates_each_label_and_gives_rare_ones_the_shared_weights():
     Y, signal, noise = _posts_and_heads()
     mix = fit_label_mix([signal, noise], Y)
     proba = 1 / (1 + np.exp(-(mix[0] * signal + mix[1] * noise + mix[2])))
@@ -185,16 +186,24 @@ def test_the_mix_calibrates_each_label_and_gives_rare_ones_the_shared_scale():
     np.testing.assert_allclose(
         proba[:, :3].mean(axis=0), Y[:, :3].mean(axis=0), atol=1e-4
     )
-    # The rare labels: the scale fitted on all labels, and no intercept.
-    scale = mix[0] * signal.std(axis=0) + mix[1] * noise.std(axis=0)
-    assert scale[3] == pytest.approx(scale[4], rel=1e-5)
-    assert not np.isclose(scale[0], scale[3])
+    # The rare labels: the weights fitted on all labels, and no intercept.
+    np.testing.assert_array_equal(mix[:2, 3], mix[:2, 4])
+    assert not np.allclose(mix[:2, 0], mix[:2, 3])
     assert (mix[2, 3:] == 0).all()
-    # Without a label to fit intercepts on, every label gets the shared scale.
+    # Without a label to fit intercepts on, every label gets those weights.
     shared = fit_label_mix([signal, noise], Y, min_count=10**6)
-    scale = shared[0] * signal.std(axis=0) + shared[1] * noise.std(axis=0)
-    assert (shared[2] == 0).all()
-    np.testing.assert_allclose(scale, scale[0], rtol=1e-5)
+    assert (shared[2] == 0).all() and (shared[:2] == shared[:2, :1]).all()
+
+
+def test_the_mix_weights_stay_those_of_raw_logits_whatever_a_labels_spread():
+    # A label whose logits barely vary would get huge weights if each label
+    # were standardized apart; the penalty is on the weights themselves.
+    Y, signal, noise = _posts_and_heads()
+    signal[:, 2] *= 1e-3
+    mix = fit_label_mix([signal, noise], Y)
+    unchanged = fit_label_mix([signal[:, :2], noise[:, :2]], Y[:, :2])
+    assert np.abs(mix[:2]).max() < 10 * np.abs(unchanged[:2]).max()
+    assert np.isfinite(mix).all()
 
 
 def test_a_split_without_positives_ranks_by_an_even_share():
