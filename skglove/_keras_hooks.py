@@ -15,6 +15,7 @@ from ._tf_threads import match_dask_worker
 from ._training import (
     Seeds,
     build_training_state,
+    check_converged,
     copied_optimizer,
     fit_callbacks,
     fit_data,
@@ -175,6 +176,7 @@ class KerasHooks:
             self.history_ = defaultdict(list)
         for key, values in history.history.items():
             self.history_[key] += values
+        check_converged(self.model_, history.history, self.learning_rate)
         self.mix_ = None
         if len(model.outputs) > 1:
             self.mix_ = fitted_mix(

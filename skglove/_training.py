@@ -343,6 +343,29 @@ def build_training_state(model: keras.Model, dataset: tf.data.Dataset) -> None:
         build(data_batch=dataset.element_spec)
 
 
+def check_converged(model: keras.Model, history: dict, learning_rate) -> None:
+    """Refuse a network that training left with a NaN or infinite weight, as
+    scikit-learn's ``MLPClassifier`` does: it would answer one class, or NaN,
+    for every document."""
+    # The frozen tables cannot diverge, and are most of the bytes.
+    if all(
+        np.isfinite(keras.ops.convert_to_numpy(w)).all()
+        for w in model.trainable_weights
+    ):
+        return
+    losses = history.get("loss") or [float("nan")]
+    rate = (
+        "the optimizer's learning rate"
+        if learning_rate is None
+        else f"learning_rate (it is {learning_rate!r})"
+    )
+    raise ValueError(
+        f"training diverged: the network's weights are not finite after "
+        f"{len(history.get('loss', []))} epoch(s) (last loss {losses[-1]:.4g}); "
+        f"lower {rate}, or look for huge sample weights"
+    )
+
+
 def fit_data(X, y, sample_weight, rows, valid_rows, **batches) -> dict:
     """``x`` and ``validation_data`` for ``keras.Model.fit``, as datasets of
     the samples ``rows`` and ``valid_rows`` (None: no validation data).

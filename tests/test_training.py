@@ -306,3 +306,15 @@ def test_the_training_step_is_traced_once_per_fit(tiny_glove, few_posts, monkeyp
     assert len(traces) == 1
     pipe.set_params(glovecnnclassifier__warm_start=True).fit(*few_posts)
     assert len(traces) == 2
+
+
+def test_a_fit_that_diverges_is_refused_by_name(tiny_glove, few_posts):
+    # At this rate the weights overflow in the first steps; the network would
+    # answer one class for every post.
+    pipe = tiny_pipeline(tiny_glove, learning_rate=1e12, epochs=2)
+    with pytest.raises(
+        ValueError, match=r"training diverged: .* after 2 epoch"
+    ) as info:
+        pipe.fit(*few_posts)
+    assert "lower learning_rate (it is 1000000000000.0)" in str(info.value)
+    assert math.isnan(pipe[-1].history_["loss"][-1])
