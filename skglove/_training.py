@@ -348,10 +348,7 @@ def check_converged(model: keras.Model, history: dict, learning_rate) -> None:
     scikit-learn's ``MLPClassifier`` does: it would answer one class, or NaN,
     for every document."""
     # The frozen tables cannot diverge, and are most of the bytes.
-    if all(
-        np.isfinite(keras.ops.convert_to_numpy(w)).all()
-        for w in model.trainable_weights
-    ):
+    if all(bool(keras.ops.all(keras.ops.isfinite(w))) for w in model.trainable_weights):
         return
     losses = history.get("loss") or [float("nan")]
     rate = (
