@@ -176,7 +176,13 @@ class KerasHooks:
             self.history_ = defaultdict(list)
         for key, values in history.history.items():
             self.history_[key] += values
-        check_converged(self.model_, history.history, self.learning_rate)
+        try:
+            check_converged(self.model_, history.history, self.learning_rate)
+        except ValueError:
+            # A network of NaN weights is no fitted model: predict must say
+            # so, and the next fit or partial_fit must build a new one.
+            del self.model_
+            raise
         self.mix_ = None
         if len(model.outputs) > 1:
             self.mix_ = fitted_mix(

@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import pytest
 from conftest import tiny_pipeline
+from sklearn.exceptions import NotFittedError
 
 from skglove import BLOG_PARAMS, GloveCNNClassifier
 from skglove._training import CosineDecay, RenameLogs, fit_callbacks, log_fit
@@ -318,3 +319,10 @@ def test_a_fit_that_diverges_is_refused_by_name(tiny_glove, few_posts):
         pipe.fit(*few_posts)
     assert "lower learning_rate (it is 1000000000000.0)" in str(info.value)
     assert math.isnan(pipe[-1].history_["loss"][-1])
+    # No fitted model is left behind, and partial_fit starts a new network.
+    with pytest.raises(NotFittedError):
+        pipe.predict(few_posts[0][:3])
+    clf = pipe[-1].set_params(learning_rate=0.005)
+    X = pipe[0].transform(few_posts[0])
+    clf.partial_fit(X, few_posts[1])
+    assert np.isfinite(clf.predict_proba(X)).all()
