@@ -113,13 +113,15 @@ def fit_label_mix(
     head (``1 - s`` of the second), the same for every label, is chosen from
     ``0, 0.1, ..., 1``: the share with the highest mean, over the labels with
     a positive sample, of each label's best F1 (:func:`best_f1`), the score
-    that tuned thresholds read; ties go to the share nearest an even mix.
+    that tuned thresholds read; ties go to the share nearest an even mix. A
+    head that is constant on these samples ranks nothing, and gets no share.
     Weights fitted per label to the log-loss (Platt scaling on the two
     channels) ranked worse than the lexical channel alone on GoEmotions: on a
     validation split where many labels have a few dozen positive samples,
     they are fitted to calibration, and mostly to the negatives. Then the
     calibration: Platt scaling of each label's combined score
-    (:func:`_fit_platt`), which keeps its ranking.
+    (:func:`_fit_platt`), in units of its standard deviation, which keeps
+    its ranking and makes the mix independent of the heads' scale.
 
     Parameters
     ----------
@@ -132,7 +134,8 @@ def fit_label_mix(
         Weights of the held-out samples in the log-loss of the calibration
         (the F1 of the ranking counts samples).
     alpha : float, default=1e-3
-        Strength of the L2 penalties of the calibration.
+        Strength of the L2 penalties of the calibration, on the weights of
+        the combined score in standard deviations.
     min_count : int, default=2
         The fewest positive and negative samples for a label's own scale and
         intercept.
@@ -146,20 +149,17 @@ def fit_label_mix(
     # One spread per head, over all labels: a label's own would blow up the
     # weights of a label whose logits barely vary, and leave the scale that
     # rare labels share in no common unit.
-    spread = [z.std() or 1.0 for z in (first, second)]
-    share = _best_share(first / spread[0], second / spread[1], Y)
-    # The heads' weights are a scale times this unit direction, so that the
-    # calibration's penalty on the scale is the penalty on the weights.
+    spread = np.array([first.std(), second.std()])
+    if spread.all():
+        share = _best_share(first / spread[0], second / spread[1], Y)
+    else:
+        share = 1.0 if spread[0] else 0.0 if spread[1] else 0.5
+    spread[spread == 0] = 1.0
     direction = np.array([share / spread[0], (1 - share) / spread[1]])
-    direction /= np.linalg.norm(direction)
-    scale, intercept = _fit_platt(
-        [direction[0] * first + direction[1] * second],
-        Y,
-        sample_weight,
-        alpha,
-        min_count,
-    )
-    mix = [scale * direction[0], scale * direction[1], intercept]
+    combined = direction[0] * first + direction[1] * second
+    unit = combined.std() or 1.0
+    scale, intercept = _fit_platt([combined / unit], Y, sample_weight, alpha, min_count)
+    mix = [scale / unit * direction[0], scale / unit * direction[1], intercept]
     return np.stack(mix).astype(np.float32)
 
 
@@ -182,7 +182,9 @@ def _fit_platt(
     """Non-negative weights ``w`` of each head's logits for each label, and
     an intercept ``b`` per label, such that ``sigmoid(sum_i w[i, l] *
     logits_i[:, l] + b[l])`` has the lowest binary log-loss on label ``l``:
-    Platt scaling.
+    Platt scaling, with Platt's targets ``(n_pos + 1) / (n_pos + 2)`` and
+    ``1 / (n_neg + 2)`` in place of 1 and 0, so that scores that separate
+    the samples still get finite weights, and probabilities short of 0 and 1.
 
     First one set of weights is fitted for all labels at once (each label
     with its own intercept, the weights with the penalty ``alpha / 2 *
@@ -202,7 +204,9 @@ def _fit_platt(
     weights = np.ones(len(Y)) if sample_weight is None else sample_weight
     weights = np.asarray(weights, dtype=np.float64) / np.sum(weights)
     positives = (Y > 0).sum(axis=0)
-    own = (positives >= min_count) & (len(Y) - positives >= min_count)
+    negatives = len(Y) - positives
+    own = (positives >= min_count) & (negatives >= min_count)
+    Y = np.where(Y > 0, (positives + 1) / (positives + 2), 1 / (negatives + 2))
     mix = np.zeros((n_heads + 1, n_labels))
     if not own.any():  # nothing to fit an intercept on: one pair for all
         own = np.ones(n_labels, dtype=bool)
@@ -214,7 +218,7 @@ def _fit_platt(
 
     def losses(w, b):
         z = np.einsum("hl,hnl->nl", w, logits) + b * intercepts
-        # log(1 + e^z) - y z, and its derivative sigmoid(z) - y.
+        # log(1 + e^z) - t z, and its derivative sigmoid(z) - t.
         loss = weights @ (np.logaddexp(0.0, z) - Y * z)
         residual = weights[:, None] * (0.5 * (1 + np.tanh(z / 2)) - Y)
         db = residual.sum(axis=0) * intercepts
@@ -274,25 +278,27 @@ def fitted_mix(
     """Set and return the channel weights with the lowest log-loss on the
     samples ``rows``, the validation split.
 
-    Without a validation split (``rows`` None), or with fewer than two
-    samples per class in it (too few to weigh anything), the weights stay as
-    they are (initially 1 and 1).
+    Without a validation split (``rows`` None), with fewer than two samples
+    per class in it (too few to weigh anything), or where the heads' outputs
+    on it are not finite, the weights stay as they are (initially 1 and 1).
     """
-    if rows is None or len(rows) < 2 * n_classes:
-        if rows is not None:
-            _log.info(
-                "kept the channel weights: the validation split holds %d "
-                "samples for %d classes",
-                len(rows),
-                n_classes,
-            )
+    if rows is None:
         return current_mix(model)
-    outputs = predict(training_model(model), X.take(rows), **predict_args)
+    if len(rows) < 2 * n_classes:
+        return _kept(model, f"it holds {len(rows)} samples for {n_classes} classes")
     weights = None if sample_weight is None else sample_weight[rows]
+    outputs = predict(training_model(model), X.take(rows), **predict_args)
     logits = head_logits(model, outputs)
+    if not all(np.isfinite(z).all() for z in logits):
+        return _kept(model, "the channels' outputs on it are not finite")
     if is_multilabel(model):
         mix = fit_label_mix(logits, y[rows], weights)
     else:
         mix = fit_mix(logits, class_codes(y[rows]), weights)
     set_mix(model, mix)
     return mix
+
+
+def _kept(model: keras.Model, why: str) -> np.ndarray:
+    _log.info("kept the channel weights on the validation split: %s", why)
+    return current_mix(model)

@@ -19,8 +19,9 @@ from sklearn.model_selection import cross_val_score
 from test_persistence import _rewrite
 
 import skglove
+import skglove._mix
 from skglove._layers import ChannelMix, log_odds, squared_hinge
-from skglove._mix import _best_share, fit_label_mix
+from skglove._mix import _best_share, fit_label_mix, head_logits
 from skglove._multilabel import best_f1, check_indicator, tuned_thresholds
 from skglove._validation import check_targets
 
@@ -182,9 +183,13 @@ def test_the_mix_calibrates_each_label_and_gives_rare_ones_the_shared_weights():
     mix = fit_label_mix([signal, noise], Y)
     proba = 1 / (1 + np.exp(-(mix[0] * signal + mix[1] * noise + mix[2])))
     # Platt scaling with a free intercept: each label's mean probability is
-    # its rate of positives.
+    # the mean of Platt's targets, (n_pos + 1) / (n_pos + 2) for a positive
+    # and 1 / (n_neg + 2) for a negative.
+    positives = Y[:, :3].sum(axis=0)
+    negatives = len(Y) - positives
+    targets = np.where(Y[:, :3], (positives + 1) / (positives + 2), 1 / (negatives + 2))
     np.testing.assert_allclose(
-        proba[:, :3].mean(axis=0), Y[:, :3].mean(axis=0), atol=1e-4
+        proba[:, :3].mean(axis=0), targets.mean(axis=0), atol=1e-4
     )
     # The rare labels: the weights fitted on all labels, and no intercept.
     np.testing.assert_array_equal(mix[:2, 3], mix[:2, 4])
@@ -204,6 +209,45 @@ def test_the_mix_weights_stay_those_of_raw_logits_whatever_a_labels_spread():
     unchanged = fit_label_mix([signal[:, :2], noise[:, :2]], Y[:, :2])
     assert np.abs(mix[:2]).max() < 10 * np.abs(unchanged[:2]).max()
     assert np.isfinite(mix).all()
+
+
+def _mixed_proba(mix, heads):
+    logits = mix[0] * heads[0] + mix[1] * heads[1] + mix[2]
+    return 1 / (1 + np.exp(-logits))
+
+
+def test_the_mix_answers_the_same_whatever_the_heads_scale():
+    Y, signal, noise = _posts_and_heads()
+    proba = _mixed_proba(fit_label_mix([signal, noise], Y), [signal, noise])
+    for scales in [(1e-3, 1.0), (1.0, 1e3), (1e-6, 1e6)]:
+        heads = [signal * scales[0], noise * scales[1]]
+        scaled = _mixed_proba(fit_label_mix(heads, Y), heads)
+        np.testing.assert_allclose(scaled, proba, atol=1e-4)
+
+
+def test_the_mix_keeps_probabilities_short_of_one_where_a_head_separates():
+    # Scores that separate the validation split: the log-loss alone would
+    # send the weights to infinity, and float32 probabilities to exactly 1.
+    Y, _, noise = _posts_and_heads()
+    separating = 10.0 * (2 * Y - 1)
+    mix = fit_label_mix([separating, noise], Y)
+    assert np.isfinite(mix).all()
+    logits = mix[0] * separating + mix[1] * noise + mix[2]
+    # Platt's targets put a positive's logit near log(n_pos + 1), 5.4 here;
+    # float32's sigmoid reaches 1.0 from about 17.
+    assert logits.max() < 12
+    proba = keras.ops.sigmoid(logits.astype(np.float32))
+    assert (keras.ops.convert_to_numpy(proba) < 1).all()
+
+
+@pytest.mark.parametrize("constant", [0, 1])
+def test_a_constant_head_gets_no_weight(constant):
+    Y, signal, _ = _posts_and_heads()
+    heads = [signal, signal]
+    heads[constant] = np.full_like(signal, 5.0)
+    mix = fit_label_mix(heads, Y)
+    assert (mix[constant] == 0).all()
+    assert (mix[1 - constant, :3] > 0).all()
 
 
 def test_a_split_without_positives_ranks_by_an_even_share():
@@ -227,6 +271,23 @@ def test_channel_mix_is_a_sigmoid_of_per_label_weights():
 
 
 # --- A classifier fitted on an indicator matrix.
+
+
+def test_non_finite_outputs_on_the_validation_split_keep_the_channel_weights(
+    tiny_glove, tagged, monkeypatch
+):
+    # A lexical score that overflowed: the log-loss that weighs the channels
+    # would be NaN, and so would the weights and every probability.
+    def overflowed(model, outputs):
+        logits = head_logits(model, outputs)
+        logits[0][0, 0] = np.inf
+        return logits
+
+    monkeypatch.setattr(skglove._mix, "head_logits", overflowed)
+    docs, Y = tagged
+    pipe = tiny_pipeline(tiny_glove, **{**TAGGED_NET, "epochs": 1}).fit(docs, Y)
+    np.testing.assert_array_equal(pipe[-1].mix_, [[1] * 3, [1] * 3, [0] * 3])
+    assert np.isfinite(pipe.predict_proba(docs)).all()
 
 
 def test_learns_the_tags_and_predicts_an_indicator(fitted_tagged):
