@@ -306,6 +306,7 @@ def run_skglove(
             }
         )
     rows[1]["own_thresholds"] = [float(t) for t in pipe[-1].threshold_]
+    rows[1]["lexical_C"] = pipe[-1].lexical_C_
     del pipe
 
     if not pooled:
@@ -591,7 +592,8 @@ def main(argv=None):
             seed = "" if row["seed"] is None else f" seed {row['seed']}"
             print(
                 f"  {row['system']}{seed}: macro-F1 {row['macro_f1']:.3f}, "
-                f"micro-F1 {row['micro_f1']:.3f}, fit {row['fit_s']:.1f} s",
+                f"micro-F1 {row['micro_f1']:.3f}, fit {row['fit_s']:.1f} s"
+                + (f", lexical C {row['lexical_C']}" if "lexical_C" in row else ""),
                 flush=True,
             )
 

@@ -41,6 +41,7 @@ class FittedState:
             "n_seen_ids": self.feature_encoder_.n_seen_,
             "mix": self.mix_,
             "threshold": getattr(self, "threshold_", None),
+            "lexical_C": getattr(self, "lexical_C_", None),
             "id_source": getattr(self, "_id_source", None),
             "history": self.history_,
         }
@@ -59,7 +60,8 @@ class FittedState:
         """A fitted classifier from its parameters, network and fitted values.
 
         ``fitted`` holds ``target_type_``, ``y_ndim_``, ``X_shape_``,
-        ``n_features_in_``, ``mix_``, ``threshold_``, ``history_`` and
+        ``n_features_in_``, ``mix_``, ``threshold_``, ``lexical_C_``,
+        ``history_`` and
         ``_id_source``, as
         :mod:`skglove._persistence` stores them; this is the only code that
         knows which scikeras attributes make a classifier fitted.

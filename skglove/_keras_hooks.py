@@ -4,10 +4,12 @@ and runs the Keras network from id sequences."""
 import time
 from collections import defaultdict
 
+import numpy as np
 from scikeras._utils import route_params
 from scikeras.utils import metric_name
 from sklearn.exceptions import NotFittedError
 
+from ._lexical import has_lexical_labels, solve_lexical
 from ._mix import fitted_mix
 from ._models import OUTPUT, PADDING_INVARIANT, build_network
 from ._params import check_keras_args, network_arguments, resolved_loss
@@ -183,6 +185,12 @@ class KerasHooks:
             # so, and the next fit or partial_fit must build a new one.
             del self.model_
             raise
+        self.lexical_C_ = None
+        solve = vars(self).pop("_solve_lexical", False)
+        solve = solve and has_lexical_labels(self.model_)
+        if solve:
+            lexical = (self.model_, X, y, sample_weight)
+            self.lexical_C_ = solve_lexical(*lexical, rows, valid_rows, seeds.split)
         self.mix_ = None
         if len(model.outputs) > 1:
             self.mix_ = fitted_mix(
@@ -206,6 +214,11 @@ class KerasHooks:
                 previous if warm_start and initial_epoch else None,
                 **self._predict_args(),
             )
+        if solve and valid_rows is not None:
+            # As GridSearchCV's refit: C, the mix and the thresholds are
+            # chosen on held-out scores, then the channel learns from all.
+            every_row = np.arange(len(y))
+            solve_lexical(*lexical, every_row, None, seeds.split, C=self.lexical_C_)
 
     def _monitored_loss(self) -> str:
         """The validation loss that early stopping watches: the channels'

@@ -34,11 +34,13 @@ LEXICAL_POOL = "lexical_pool"
 BAGS = "bags"
 #: The name of :func:`build_kim_cnn`'s network.
 KIM = "kim_cnn"
+#: The lexical channel's trainable table of a score per word and class.
+WORD_SCORES = "word_scores"
 #: Word scores are multiplied by this, so that adam, whose steps have the same
 #: size for every weight, moves the lexical channel as fast as the network.
-_LEXICAL_SCALE = 3.0
+LEXICAL_SCALE = 3.0
 #: The lexical channel's L2 penalty of a multi-label network, as LinearSVC's C.
-_LEXICAL_C = 0.5
+LEXICAL_C = 0.5
 
 
 class _Seeds:
@@ -412,12 +414,12 @@ def _with_lexical_channel(
     if multilabel:
         # LinearSVC's 1/2 |w|^2 + C sum(loss), per label, scaled as the mean
         # loss over samples and labels that Keras trains on, w = scale * s.
-        strength = _LEXICAL_SCALE**2 / (2 * _LEXICAL_C * n_documents * n_classes)
+        strength = LEXICAL_SCALE**2 / (2 * LEXICAL_C * n_documents * n_classes)
         penalty = keras.regularizers.L2(strength)
     scores = _subset_embedding(
-        pair_words, len(idf), np.arange(n_words), n_classes, "word_scores", penalty
+        pair_words, len(idf), np.arange(n_words), n_classes, WORD_SCORES, penalty
     )
-    scores = layers.Rescaling(_LEXICAL_SCALE, name="word_scores_scale")(scores)
+    scores = layers.Rescaling(LEXICAL_SCALE, name=f"{WORD_SCORES}_scale")(scores)
     pool = _bag_tfidf(idf, "l2", seq_len, LEXICAL_POOL if multilabel else LEXICAL_HEAD)
     lexical = pool([scores, pair_words, doc_of_pair, count, ids])
     if multilabel:  # each label's scores are a one-vs-rest linear model's

@@ -84,6 +84,7 @@ def classifier_state(clf) -> dict:
         "n_seen_ids": int(fitted["n_seen_ids"]),
         "mix": _floats(fitted["mix"]),
         "threshold": _floats(fitted["threshold"]),
+        "lexical_C": fitted["lexical_C"],
         "id_source": fitted["id_source"],
         "history": {
             key: [float(v) for v in values] for key, values in fitted["history"].items()
@@ -108,6 +109,8 @@ def classifier_from_state(cls, params: dict, state: dict, load_network, where: s
     mix = _optional(state, "mix", (list, type(None)), where, None)
     # Archives of single-label classifiers before multi-label hold none.
     threshold = _optional(state, "threshold", (list, type(None)), where, None)
+    # Archives before the solved lexical channel hold none.
+    lexical_C = _optional(state, "lexical_C", (float, type(None)), where, None)
     history = field(state, "history", dict, where)
     try:
         fitted = {
@@ -121,6 +124,7 @@ def classifier_from_state(cls, params: dict, state: dict, load_network, where: s
             "threshold_": None
             if threshold is None
             else np.asarray(threshold, dtype=np.float64),
+            "lexical_C_": lexical_C,
             "history_": defaultdict(
                 list, {str(k): [float(v) for v in vals] for k, vals in history.items()}
             ),

@@ -345,6 +345,7 @@ def test_thresholds_survive_save_load_and_pickle(fitted_tagged, tmp_path):
         clf = restored[-1]
         np.testing.assert_array_equal(clf.threshold_, thresholds)
         np.testing.assert_array_equal(clf.mix_, fitted_tagged[-1].mix_)
+        assert clf.lexical_C_ == fitted_tagged[-1].lexical_C_ is not None
         np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
         np.testing.assert_array_equal(
             restored.predict_proba(docs), fitted_tagged.predict_proba(docs)

@@ -1,0 +1,109 @@
+"""The lexical channel of a multi-label network, solved rather than descended:
+each label's scores are a LinearSVC (squared hinge, L2 penalty) on the
+documents' TF-IDF vectors, as :class:`skglove._layers.BagTfidf` weighs them,
+with ``C`` chosen on the validation split.
+
+Adam, in the epochs the network trains for, leaves a one-vs-rest linear model
+on tens of thousands of words far from its optimum, and one ``C`` does not
+suit every corpus: on GoEmotions LinearSVC's ``C=0.1`` ranks rare labels
+better than ``C=0.5`` (see docs/benchmarks.md). liblinear solves each label
+exactly, in seconds.
+"""
+
+import keras
+import numpy as np
+import scipy.sparse as sp
+from sklearn.svm import LinearSVC
+
+from ._models import LEXICAL_C, LEXICAL_HEAD, LEXICAL_POOL, LEXICAL_SCALE, WORD_SCORES
+from ._multilabel import best_f1
+from ._sequences import as_sequences
+
+#: The values of LinearSVC's ``C`` tried on the validation split, on a log
+#: scale; without a split, the channel is solved at ``LEXICAL_C``.
+CANDIDATE_CS = (0.03, 0.1, 0.3, 1.0)
+
+
+def has_lexical_labels(model: keras.Model) -> bool:
+    """Whether ``model`` has a multi-label lexical channel to solve."""
+    return any(layer.name == LEXICAL_POOL for layer in model.layers)
+
+
+def tfidf_rows(X, idf: np.ndarray) -> sp.csr_matrix:
+    """Each sequence's L2-normalized sublinear TF-IDF vector over the ids
+    below ``len(idf)``: the weights with which :class:`BagTfidf(norm="l2")
+    <skglove._layers.BagTfidf>` sums a document's word vectors. Ids past
+    ``idf``, like ids with an idf of 0, weigh nothing."""
+    X = as_sequences(X)
+    ids = np.asarray(X.ids, dtype=np.int64)
+    docs = np.repeat(np.arange(len(X)), X.lengths)
+    kept = ids < len(idf)
+    counts = sp.csr_matrix(
+        (np.ones(int(kept.sum())), (docs[kept], ids[kept])), shape=(len(X), len(idf))
+    )
+    counts.sum_duplicates()
+    counts.data = (1 + np.log(counts.data)) * np.asarray(idf, np.float64)[
+        counts.indices
+    ]
+    norms = np.sqrt(np.asarray(counts.multiply(counts).sum(axis=1)).ravel())
+    return sp.diags(1 / np.maximum(norms, 1e-12)) @ counts
+
+
+def solve_lexical(
+    model: keras.Model, X, Y, sample_weight, rows, valid_rows, seed: int, C=None
+) -> float:
+    """Set the lexical channel of ``model`` to each label's LinearSVC on the
+    samples ``rows``, and return its ``C``.
+
+    With ``C`` None, each ``C`` of :data:`CANDIDATE_CS` is scored on the
+    samples ``valid_rows`` by the mean, over the labels with a positive
+    sample there, of each label's best F1
+    (:func:`skglove._multilabel.best_f1`), the score that tuned thresholds
+    and the channel mix read; ties go to the smaller ``C``. Without a
+    validation split, or without a positive sample in it, ``C`` is
+    ``LEXICAL_C``.
+    """
+    scores = model.get_layer(WORD_SCORES)
+    words = np.flatnonzero(scores.rows.numpy() >= 0)
+    if not np.array_equal(words, np.arange(len(words))):
+        raise ValueError("the lexical channel's words are not the first ids")
+    idf = model.get_layer(LEXICAL_POOL).idf.numpy()[: len(words)]
+    features = tfidf_rows(X, idf)
+    Y = np.asarray(Y)
+    weights = None if sample_weight is None else np.asarray(sample_weight)[rows]
+    train = (features[rows], Y[rows], weights, seed)
+    present = np.zeros(Y.shape[1], dtype=bool)
+    if C is None and valid_rows is not None:
+        present = Y[valid_rows].astype(bool).any(axis=0)
+    if not present.any():
+        C = LEXICAL_C if C is None else C
+        coef, intercept = _fit_labels(*train, C)
+    else:
+        valid, Y_valid = features[valid_rows], Y[valid_rows][:, present]
+        best = None
+        for candidate in CANDIDATE_CS:
+            coef, intercept = _fit_labels(*train, candidate)
+            decision = (valid @ coef.T + intercept)[:, present]
+            quality = float(np.mean(best_f1(decision, Y_valid)))
+            if best is None or quality > best[0]:
+                best = (quality, candidate, coef, intercept)
+        _, C, coef, intercept = best
+    scores.embeddings.assign((coef.T / LEXICAL_SCALE).astype(np.float32))
+    model.get_layer(LEXICAL_HEAD).bias.assign(intercept.astype(np.float32))
+    return C
+
+
+def _fit_labels(features, Y, sample_weight, seed: int, C: float):
+    """Each label's LinearSVC: ``coef`` of shape (n_labels, n_features) and
+    ``intercept`` of shape (n_labels,). A label of one class on these
+    samples scores every document as that class, by its intercept alone."""
+    coef = np.zeros((Y.shape[1], features.shape[1]))
+    intercept = np.zeros(Y.shape[1])
+    for label, column in enumerate(Y.T):
+        if column.min() == column.max():
+            intercept[label] = 1.0 if column[0] else -1.0
+            continue
+        svc = LinearSVC(C=C, random_state=seed)
+        svc.fit(features, column, sample_weight=sample_weight)
+        coef[label], intercept[label] = svc.coef_[0], svc.intercept_[0]
+    return coef, intercept

@@ -1,0 +1,148 @@
+"""The solved lexical channel of multi-label networks (skglove._lexical)."""
+
+import pickle
+
+import numpy as np
+import pytest
+from conftest import make_posts, make_tagged_posts, tiny_pipeline
+from scipy.sparse import csr_matrix
+from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
+from sklearn.svm import LinearSVC
+
+import skglove._keras_hooks
+from skglove import IdSequences
+from skglove._lexical import CANDIDATE_CS, _fit_labels, tfidf_rows
+from skglove._models import LEXICAL_C
+from skglove._multilabel import best_f1
+from skglove._training import predict, training_model
+
+#: A network with a lexical channel, small enough to fit in about a second.
+NET = dict(kernel_size=None, dense_units=0, epochs=2)
+
+
+@pytest.fixture(scope="module")
+def noisy_tags():
+    """Tagged posts with a sixth of the tags flipped: the C that ranks
+    labels best on held-out posts is then not simply the smallest."""
+    docs, Y = make_tagged_posts(240, seed=0)
+    flip = np.random.default_rng(1).random(Y.shape) < 1 / 6
+    return docs, np.where(flip, 1 - Y, Y)
+
+
+#: The validation split of the fits here: every fourth post.
+VALID = np.arange(240) % 4 == 0
+SPLIT = (np.flatnonzero(~VALID), np.flatnonzero(VALID))
+
+
+@pytest.fixture(scope="module")
+def solved(tiny_glove, noisy_tags):
+    """The tiny pipeline fitted on ``noisy_tags``, validated on ``SPLIT``,
+    and the calls to ``solve_lexical`` that its fit made."""
+    calls = []
+    solve = skglove._keras_hooks.solve_lexical
+
+    def spy(*args, **kwargs):
+        calls.append(args)
+        return solve(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(skglove._keras_hooks, "hold_out", lambda *a, **k: SPLIT)
+        patch.setattr(skglove._keras_hooks, "solve_lexical", spy)
+        pipe = tiny_pipeline(tiny_glove, validation_split=0.25, **NET)
+        pipe.fit(*noisy_tags)
+    return pipe, calls
+
+
+def _lexical_scores(pipe, docs):
+    clf = pipe[-1]
+    X = clf.feature_encoder_.transform(pipe[0].transform(docs))
+    return predict(training_model(clf.model_), X, **clf._predict_args())[0]
+
+
+def test_fit_solves_each_label_as_a_linearsvc_with_the_best_c_on_validation(
+    solved, noisy_tags
+):
+    pipe, calls = solved
+    docs, Y = noisy_tags
+    # Once to choose C on the training split, once on every post at that C.
+    assert [args[4] is SPLIT[0] for args in calls] == [True, False]
+    # The posts' TF-IDF vectors as scikit-learn computes them: every word
+    # of these posts is kept, and idf is computed on all the fitted posts.
+    features = TfidfVectorizer(sublinear_tf=True, token_pattern=r"\S+").fit_transform(
+        docs
+    )
+    train, valid = SPLIT
+
+    def decision(rows, C):
+        svcs = [LinearSVC(C=C).fit(features[rows], y) for y in Y[rows].T]
+        return np.column_stack([svc.decision_function(features) for svc in svcs])
+
+    quality = [
+        np.mean(best_f1(decision(train, C)[valid], Y[valid])) for C in CANDIDATE_CS
+    ]
+    assert len(set(quality)) > 1  # the choice matters on these posts
+    C = CANDIDATE_CS[int(np.argmax(quality))]
+    assert pipe[-1].lexical_C_ == C
+    # Then solved again at that C on every post, as GridSearchCV refits.
+    every = np.arange(len(Y))
+    np.testing.assert_allclose(
+        _lexical_scores(pipe, docs), decision(every, C), atol=2e-3
+    )
+    assert not np.allclose(decision(train, C), decision(every, C), atol=2e-3)
+
+
+def test_partial_fit_descends_and_a_fit_without_a_split_solves_at_the_default(
+    tiny_glove, noisy_tags, solved, monkeypatch
+):
+    docs, Y = noisy_tags
+    pipe, _ = solved
+    calls = []
+    monkeypatch.setattr(
+        skglove._keras_hooks, "solve_lexical", lambda *a: calls.append(a) or 0.5
+    )
+    before = _lexical_scores(pipe, docs)
+    copy = pickle.loads(pickle.dumps(pipe))  # the fixture stays as it is
+    X = copy[0].transform(docs)
+    copy[-1].partial_fit(X, Y)
+    assert calls == []
+    assert copy[-1].lexical_C_ is None
+    assert not np.allclose(_lexical_scores(copy, docs), before)  # adam moved it
+    # Without a validation split, fit solves the channel at LEXICAL_C.
+    monkeypatch.undo()
+    unsplit = tiny_pipeline(tiny_glove, validation_split=0.0, **NET).fit(docs, Y)
+    assert unsplit[-1].lexical_C_ == LEXICAL_C
+
+
+def test_single_label_networks_are_not_solved(tiny_glove, monkeypatch):
+    calls = []
+    monkeypatch.setattr(
+        skglove._keras_hooks, "solve_lexical", lambda *a: calls.append(a) or 0.5
+    )
+    docs, labels = make_posts()
+    pipe = tiny_pipeline(tiny_glove, epochs=1).fit(docs, labels)
+    assert calls == [] and pipe[-1].lexical_C_ is None
+
+
+def test_tfidf_rows_weigh_words_as_tfidf_transformer():
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(0, 9, 30)
+    ids = rng.integers(1, 14, lengths.sum())
+    X = IdSequences(ids, np.concatenate([[0], np.cumsum(lengths)]), max_len=9)
+    idf = rng.uniform(1, 3, 12)
+    idf[:2] = 0  # padding and an unknown word weigh nothing
+    # Ids 12 and 13 are past idf: words met after fit.
+    docs = np.repeat(np.arange(len(X)), lengths)
+    counts = csr_matrix((np.ones(len(ids)), (docs, ids)), shape=(len(X), 14))
+    expected = TfidfTransformer(sublinear_tf=True).fit(counts)
+    expected.idf_ = np.concatenate([idf, [0, 0]])
+    np.testing.assert_allclose(
+        tfidf_rows(X, idf).toarray(), expected.transform(counts).toarray()[:, :12]
+    )
+
+
+def test_a_label_of_one_class_scores_by_its_intercept_alone():
+    features = csr_matrix(np.eye(6))
+    Y = np.array([[1, 0, 1], [0, 0, 1], [1, 0, 1], [0, 0, 1], [1, 0, 1], [0, 0, 1]])
+    coef, intercept = _fit_labels(features, Y, None, 0, 1.0)
+    assert (coef[1:] == 0).all() and intercept[1:].tolist() == [-1.0, 1.0]
+    assert (np.sign(features @ coef[0] + intercept[0]) == 2 * Y[:, 0] - 1).all()
