@@ -61,10 +61,9 @@ class FittedState:
 
         ``fitted`` holds ``target_type_``, ``y_ndim_``, ``X_shape_``,
         ``n_features_in_``, ``mix_``, ``threshold_``, ``lexical_C_``,
-        ``history_`` and
-        ``_id_source``, as
-        :mod:`skglove._persistence` stores them; this is the only code that
-        knows which scikeras attributes make a classifier fitted.
+        ``history_`` and ``_id_source``, as :mod:`skglove._persistence`
+        stores them; this is the only code that knows which scikeras
+        attributes make a classifier fitted.
         """
         clf = cls(**params)
         clf._validate_params()

@@ -9,7 +9,7 @@ from scikeras._utils import route_params
 from scikeras.utils import metric_name
 from sklearn.exceptions import NotFittedError
 
-from ._lexical import has_lexical_labels, solve_lexical
+from ._lexical import has_lexical_labels, lexical_features, solve_lexical
 from ._mix import fitted_mix
 from ._models import OUTPUT, PADDING_INVARIANT, build_network
 from ._params import check_keras_args, network_arguments, resolved_loss
@@ -189,7 +189,7 @@ class KerasHooks:
         solve = vars(self).pop("_solve_lexical", False)
         solve = solve and has_lexical_labels(self.model_)
         if solve:
-            lexical = (self.model_, X, y, sample_weight)
+            lexical = (self.model_, lexical_features(self.model_, X), y, sample_weight)
             self.lexical_C_ = solve_lexical(*lexical, rows, valid_rows, seeds.split)
         self.mix_ = None
         if len(model.outputs) > 1:

@@ -4,10 +4,9 @@ documents' TF-IDF vectors, as :class:`skglove._layers.BagTfidf` weighs them,
 with ``C`` chosen on the validation split.
 
 Adam, in the epochs the network trains for, leaves a one-vs-rest linear model
-on tens of thousands of words far from its optimum, and one ``C`` does not
-suit every corpus: on GoEmotions LinearSVC's ``C=0.1`` ranks rare labels
-better than ``C=0.5`` (see docs/benchmarks.md). liblinear solves each label
-exactly, in seconds.
+on tens of thousands of words short of its optimum, and no one ``C`` suits
+every corpus; liblinear solves each label exactly, in seconds (see the
+GoEmotions benchmark in docs/benchmarks.md).
 """
 
 import keras
@@ -16,7 +15,7 @@ import scipy.sparse as sp
 from sklearn.svm import LinearSVC
 
 from ._models import LEXICAL_C, LEXICAL_HEAD, LEXICAL_POOL, LEXICAL_SCALE, WORD_SCORES
-from ._multilabel import best_f1
+from ._multilabel import mean_best_f1
 from ._sequences import as_sequences
 
 #: The values of LinearSVC's ``C`` tried on the validation split, on a log
@@ -49,46 +48,56 @@ def tfidf_rows(X, idf: np.ndarray) -> sp.csr_matrix:
     return sp.diags(1 / np.maximum(norms, 1e-12)) @ counts
 
 
-def solve_lexical(
-    model: keras.Model, X, Y, sample_weight, rows, valid_rows, seed: int, C=None
-) -> float:
-    """Set the lexical channel of ``model`` to each label's LinearSVC on the
-    samples ``rows``, and return its ``C``.
-
-    With ``C`` None, each ``C`` of :data:`CANDIDATE_CS` is scored on the
-    samples ``valid_rows`` by the mean, over the labels with a positive
-    sample there, of each label's best F1
-    (:func:`skglove._multilabel.best_f1`), the score that tuned thresholds
-    and the channel mix read; ties go to the smaller ``C``. Without a
-    validation split, or without a positive sample in it, ``C`` is
-    ``LEXICAL_C``.
-    """
-    scores = model.get_layer(WORD_SCORES)
-    words = np.flatnonzero(scores.rows.numpy() >= 0)
+def lexical_features(model: keras.Model, X) -> sp.csr_matrix:
+    """The TF-IDF rows of ``X`` that the lexical channel of ``model`` reads
+    (:func:`tfidf_rows` over its words)."""
+    words = np.flatnonzero(model.get_layer(WORD_SCORES).rows.numpy() >= 0)
     if not np.array_equal(words, np.arange(len(words))):
         raise ValueError("the lexical channel's words are not the first ids")
-    idf = model.get_layer(LEXICAL_POOL).idf.numpy()[: len(words)]
-    features = tfidf_rows(X, idf)
+    return tfidf_rows(X, model.get_layer(LEXICAL_POOL).idf.numpy()[: len(words)])
+
+
+def solve_lexical(
+    model: keras.Model,
+    features: sp.csr_matrix,
+    Y,
+    sample_weight,
+    rows,
+    valid_rows,
+    seed: int,
+    C=None,
+) -> float:
+    """Set the lexical channel of ``model`` to each label's LinearSVC on the
+    samples ``rows`` of ``features`` (:func:`lexical_features`), and return
+    its ``C``.
+
+    With ``C`` None, each ``C`` of :data:`CANDIDATE_CS` is scored on the
+    samples ``valid_rows`` by :func:`skglove._multilabel.mean_best_f1`, the
+    score that tuned thresholds and the channel mix read; ties go to the
+    smaller ``C``. Without a validation split, or without a positive sample
+    in it, ``C`` is ``LEXICAL_C``. The sample weights are scaled to a mean of
+    1, so that ``C`` means what it does without them.
+    """
     Y = np.asarray(Y)
-    weights = None if sample_weight is None else np.asarray(sample_weight)[rows]
+    weights = None
+    if sample_weight is not None:
+        weights = np.asarray(sample_weight, dtype=np.float64)[rows]
+        weights = weights / weights.mean()
     train = (features[rows], Y[rows], weights, seed)
-    present = np.zeros(Y.shape[1], dtype=bool)
-    if C is None and valid_rows is not None:
-        present = Y[valid_rows].astype(bool).any(axis=0)
-    if not present.any():
-        C = LEXICAL_C if C is None else C
-        coef, intercept = _fit_labels(*train, C)
-    else:
-        valid, Y_valid = features[valid_rows], Y[valid_rows][:, present]
+    if C is None and valid_rows is not None and Y[valid_rows].any():
         best = None
         for candidate in CANDIDATE_CS:
             coef, intercept = _fit_labels(*train, candidate)
-            decision = (valid @ coef.T + intercept)[:, present]
-            quality = float(np.mean(best_f1(decision, Y_valid)))
+            decision = features[valid_rows] @ coef.T + intercept
+            quality = mean_best_f1(decision, Y[valid_rows])
             if best is None or quality > best[0]:
                 best = (quality, candidate, coef, intercept)
         _, C, coef, intercept = best
-    scores.embeddings.assign((coef.T / LEXICAL_SCALE).astype(np.float32))
+    else:
+        C = LEXICAL_C if C is None else C
+        coef, intercept = _fit_labels(*train, C)
+    scores = (coef.T / LEXICAL_SCALE).astype(np.float32)
+    model.get_layer(WORD_SCORES).embeddings.assign(scores)
     model.get_layer(LEXICAL_HEAD).bias.assign(intercept.astype(np.float32))
     return C
 

@@ -11,7 +11,7 @@ from scipy.optimize import minimize
 
 from ._layers import PROBABILITY_FLOOR, log_odds
 from ._models import LEXICAL_HEAD, OUTPUT
-from ._multilabel import best_f1
+from ._multilabel import mean_best_f1
 from ._training import class_codes, heads, predict, training_model
 
 _log = logging.getLogger(__name__)
@@ -165,12 +165,10 @@ def fit_label_mix(
 
 def _best_share(first, second, Y) -> float:
     """The share of :func:`fit_label_mix`'s ranking."""
-    present = np.asarray(Y).astype(bool).any(axis=0)
-    if not present.any():
+    if not np.asarray(Y).any():
         return 0.5
-    first, second, Y = first[:, present], second[:, present], np.asarray(Y)[:, present]
     quality = [
-        np.mean(best_f1(share * first + (1 - share) * second, Y)) for share in _SHARES
+        mean_best_f1(share * first + (1 - share) * second, Y) for share in _SHARES
     ]
     best = max(range(len(_SHARES)), key=lambda k: (quality[k], -abs(_SHARES[k] - 0.5)))
     return float(_SHARES[best])

@@ -219,6 +219,15 @@ def best_f1(scores: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return f1
 
 
+def mean_best_f1(scores: np.ndarray, Y: np.ndarray) -> float:
+    """The mean of :func:`best_f1` over the labels with a positive sample
+    (NaN if none has one): how well ``scores`` rank the labels for tuned
+    thresholds."""
+    f1 = best_f1(scores, Y)
+    f1 = f1[~np.isnan(f1)]
+    return float(f1.mean()) if f1.size else np.nan
+
+
 def _best_cuts(scores, Y):
     """For each label with a positive sample: the label, its scores in
     descending order, the position of the last predicted sample at the cut

@@ -11,7 +11,13 @@ from sklearn.svm import LinearSVC
 
 import skglove._keras_hooks
 from skglove import IdSequences
-from skglove._lexical import CANDIDATE_CS, _fit_labels, tfidf_rows
+from skglove._lexical import (
+    CANDIDATE_CS,
+    _fit_labels,
+    lexical_features,
+    solve_lexical,
+    tfidf_rows,
+)
 from skglove._models import LEXICAL_C
 from skglove._multilabel import best_f1
 from skglove._training import predict, training_model
@@ -111,6 +117,29 @@ def test_partial_fit_descends_and_a_fit_without_a_split_solves_at_the_default(
     monkeypatch.undo()
     unsplit = tiny_pipeline(tiny_glove, validation_split=0.0, **NET).fit(docs, Y)
     assert unsplit[-1].lexical_C_ == LEXICAL_C
+
+
+def test_the_solved_channel_reads_sample_weights_whatever_their_scale(
+    solved, noisy_tags
+):
+    # Weights that sum to 1 would otherwise divide C by the number of posts.
+    docs, Y = noisy_tags
+    copy = pickle.loads(pickle.dumps(solved[0]))
+    model = copy[-1].model_
+    features = lexical_features(
+        model, copy[-1].feature_encoder_.transform(copy[0].transform(docs))
+    )
+    weights = np.random.default_rng(0).uniform(0.2, 5, len(Y))
+    every = np.arange(len(Y))
+
+    def scores(sample_weight):
+        solve_lexical(model, features, Y, sample_weight, every, None, 0, C=0.3)
+        return _lexical_scores(copy, docs)
+
+    weighted = scores(weights)
+    np.testing.assert_allclose(scores(weights / weights.sum()), weighted, atol=1e-4)
+    np.testing.assert_allclose(scores(weights * 1000), weighted, atol=1e-4)
+    assert not np.allclose(scores(None), weighted, atol=1e-2)
 
 
 def test_single_label_networks_are_not_solved(tiny_glove, monkeypatch):
