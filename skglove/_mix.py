@@ -277,13 +277,16 @@ def fitted_mix(
     samples ``rows``, the validation split.
 
     Without a validation split (``rows`` None), with fewer than two samples
-    per class in it (too few to weigh anything), or where the heads' outputs
-    on it are not finite, the weights stay as they are (initially 1 and 1).
+    per class in it (too few to weigh anything), with no label in it (for
+    multi-label), or where the heads' outputs on it are not finite, the
+    weights stay as they are (initially 1 and 1).
     """
     if rows is None:
         return current_mix(model)
     if len(rows) < 2 * n_classes:
         return _kept(model, f"it holds {len(rows)} samples for {n_classes} classes")
+    if is_multilabel(model) and not np.asarray(y[rows]).any():
+        return _kept(model, "no sample in it has a label")
     weights = None if sample_weight is None else sample_weight[rows]
     outputs = predict(training_model(model), X.take(rows), **predict_args)
     logits = head_logits(model, outputs)

@@ -87,7 +87,8 @@ def hold_out(y, fraction: float, seed: int, *, multilabel: bool = False):
 def own_weights(sample_weight):
     """A float copy: scikeras multiplies class weights into it in place.
     A negative or non-finite weight is refused: Keras would climb that
-    sample's loss, or train on NaN."""
+    sample's loss, or train on NaN. So are weights that are all zero,
+    before scikeras would refuse them with a network already built."""
     if sample_weight is None:
         return None
     weights = np.array(sample_weight, dtype=float)
@@ -97,6 +98,10 @@ def own_weights(sample_weight):
             f"sample_weight must be finite and non-negative, but sample "
             f"{bad[0]} weighs {float(weights.flat[bad[0]])!r} ({bad.size} such "
             "samples)"
+        )
+    if weights.size and not weights.any():
+        raise ValueError(
+            "sample_weight is 0 for every sample: there is nothing to train on"
         )
     return weights
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import TINY_MAX_LEN, tiny_pipeline, write_glove_txt
+from sklearn.exceptions import NotFittedError
 
 import skglove
 
@@ -290,6 +291,20 @@ def test_a_negative_or_non_finite_sample_weight_is_refused_before_keras(
             docs, labels, glovecnnclassifier__sample_weight=weights
         )
     _assert_not_from_keras(e)
+
+
+def test_all_zero_sample_weights_are_refused_before_a_network_is_built(
+    tiny_glove, posts
+):
+    docs, labels = posts
+    pipe = tiny_pipeline(tiny_glove)
+    with pytest.raises(ValueError, match="sample_weight is 0 for every sample") as e:
+        pipe.fit(docs, labels, glovecnnclassifier__sample_weight=np.zeros(len(docs)))
+    _assert_not_from_keras(e)
+    # The classifier is not left looking fitted, with an untrained network.
+    assert not hasattr(pipe[-1], "model_")
+    with pytest.raises(NotFittedError):
+        pipe.predict(docs[:2])
 
 
 def test_validation_split_on_few_samples(tiny_glove, posts):

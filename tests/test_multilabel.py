@@ -19,6 +19,7 @@ from sklearn.model_selection import cross_val_score
 from test_persistence import _rewrite
 
 import skglove
+import skglove._keras_hooks
 import skglove._mix
 from skglove._layers import ChannelMix, log_odds, squared_hinge
 from skglove._mix import _best_share, fit_label_mix, head_logits
@@ -271,6 +272,22 @@ def test_channel_mix_is_a_sigmoid_of_per_label_weights():
 
 
 # --- A classifier fitted on an indicator matrix.
+
+
+def test_a_validation_split_without_labels_keeps_the_channel_weights(
+    tiny_glove, tagged, monkeypatch
+):
+    # Nothing there to rank or calibrate by: fitted, the weights would all be
+    # 0, every probability 0.5, and no label ever predicted.
+    docs, Y = tagged
+    held_out = np.arange(len(Y)) % 4 == 0
+    split = (np.flatnonzero(~held_out), np.flatnonzero(held_out))
+    monkeypatch.setattr(skglove._keras_hooks, "hold_out", lambda *a, **k: split)
+    Y = np.where(held_out[:, None], 0, Y)
+    pipe = tiny_pipeline(tiny_glove, **{**TAGGED_NET, "epochs": 3, "threshold": 0.5})
+    pipe.fit(docs, Y)
+    np.testing.assert_array_equal(pipe[-1].mix_, [[1] * 3, [1] * 3, [0] * 3])
+    assert pipe.predict(docs).any()
 
 
 def test_non_finite_outputs_on_the_validation_split_keep_the_channel_weights(
