@@ -34,6 +34,7 @@ def tfidf_rows(X, idf: np.ndarray) -> sp.csr_matrix:
     <skglove._layers.BagTfidf>` sums a document's word vectors. Ids past
     ``idf``, like ids with an idf of 0, weigh nothing."""
     X = as_sequences(X)
+    idf = np.asarray(idf, dtype=np.float64)
     ids = np.asarray(X.ids, dtype=np.int64)
     docs = np.repeat(np.arange(len(X)), X.lengths)
     kept = ids < len(idf)
@@ -41,9 +42,7 @@ def tfidf_rows(X, idf: np.ndarray) -> sp.csr_matrix:
         (np.ones(int(kept.sum())), (docs[kept], ids[kept])), shape=(len(X), len(idf))
     )
     counts.sum_duplicates()
-    counts.data = (1 + np.log(counts.data)) * np.asarray(idf, np.float64)[
-        counts.indices
-    ]
+    counts.data = (1 + np.log(counts.data)) * idf[counts.indices]
     norms = np.sqrt(np.asarray(counts.multiply(counts).sum(axis=1)).ravel())
     return sp.diags(1 / np.maximum(norms, 1e-12)) @ counts
 
