@@ -101,7 +101,7 @@ def own_weights(sample_weight):
         )
     if weights.size and not weights.any():
         raise ValueError(
-            "sample_weight is 0 for every sample: there is nothing to train on"
+            "sample_weight is zero for every sample: there is nothing to train on"
         )
     return weights
 

@@ -298,7 +298,7 @@ def test_all_zero_sample_weights_are_refused_before_a_network_is_built(
 ):
     docs, labels = posts
     pipe = tiny_pipeline(tiny_glove)
-    with pytest.raises(ValueError, match="sample_weight is 0 for every sample") as e:
+    with pytest.raises(ValueError, match="sample_weight is zero for every sample") as e:
         pipe.fit(docs, labels, glovecnnclassifier__sample_weight=np.zeros(len(docs)))
     _assert_not_from_keras(e)
     # The classifier is not left looking fitted, with an untrained network.
