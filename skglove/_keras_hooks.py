@@ -129,6 +129,10 @@ class KerasHooks:
         # scikeras' own version drops every callback but the user's, and
         # reseeds the process-global generators; this one gives Keras both.
         self._check_embedding_width()
+        if self.learning_rate is not None:
+            # A network trained on (warm start, partial_fit) keeps its
+            # optimizer: set_params(learning_rate=...) must still reach it.
+            self.model_.optimizer.learning_rate = self.learning_rate
         fit_args = route_params(
             self.get_params(), destination="fit", pass_filter=self._fit_kwargs
         )

@@ -94,6 +94,24 @@ def test_a_warm_start_decays_again_from_the_base_rate(cosine_fit, few_posts):
     assert _rate_of(pipe) == pytest.approx(BASE, rel=1e-6)
 
 
+def test_a_new_learning_rate_reaches_a_warm_start_and_partial_fit(
+    cosine_fit, few_posts
+):
+    # The network keeps its optimizer; set_params must still reach it.
+    pipe = _copy(cosine_fit[0]).set_params(
+        glovecnnclassifier__warm_start=True, glovecnnclassifier__learning_rate=BASE / 4
+    )
+    rates = _Rates()
+    pipe.fit(*few_posts, glovecnnclassifier__callbacks=[rates])
+    assert rates.at_epoch == pytest.approx([r / 4 for r in _cosine(4)], rel=1e-6)
+    pipe[-1].set_params(learning_rate=BASE / 8)
+    rates = _Rates()
+    pipe[-1].partial_fit(
+        pipe[0].transform(few_posts[0]), few_posts[1], callbacks=[rates]
+    )
+    assert rates.at_epoch == pytest.approx([BASE / 8], rel=1e-6)
+
+
 class _StopAfter(keras.callbacks.Callback):
     """Stop training after ``n`` epochs, as early stopping would."""
 
