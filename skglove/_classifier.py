@@ -227,8 +227,9 @@ class GloveCNNClassifier(TrainingChecks, KerasHooks, FittedState, KerasClassifie
         Maps vectorizer ids to rows of the embedding table.
     mix_ : ndarray of shape (2,) or (3, n_labels), or None
         The weights of the lexical and the GloVe channel in the output, fitted
-        on the validation split (kept as they were, 1 and 1 on a first fit,
-        without one or with fewer than two validation samples per class);
+        on the validation split (1 and 1, and no intercept, without one,
+        with fewer than two validation samples per class, with no label in
+        it, or where the channels' outputs on it are not finite);
         for a multi-label ``y``, one pair per label and a third row, each
         label's intercept (a label with fewer than two positive or negative
         validation samples gets the pair fitted on all labels at once, and

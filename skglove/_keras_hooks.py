@@ -40,7 +40,8 @@ class KerasHooks:
     def _train(self, fit, X, y, *, sample_weight, **kwargs) -> None:
         match_dask_worker()
         start = time.perf_counter()
-        fit(X, y, sample_weight=own_weights(sample_weight), **kwargs)
+        weights = own_weights(sample_weight, y, self.class_weight)
+        fit(X, y, sample_weight=weights, **kwargs)
         # n_classes_, not classes_: a warm start leaves classes_ None until
         # fit puts it back.
         log_fit(

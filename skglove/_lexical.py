@@ -81,14 +81,15 @@ def solve_lexical(
     weights = None
     if sample_weight is not None:
         weights = np.asarray(sample_weight, dtype=np.float64)[rows]
+        if not weights.mean() > 0:
+            raise ValueError("sample_weight is zero for every sample solved on")
         weights = weights / weights.mean()
     train = (features[rows], Y[rows], weights, seed)
     if C is None and valid_rows is not None and Y[valid_rows].any():
-        best = None
+        best, valid, Y_valid = None, features[valid_rows], Y[valid_rows]
         for candidate in CANDIDATE_CS:
             coef, intercept = _fit_labels(*train, candidate)
-            decision = features[valid_rows] @ coef.T + intercept
-            quality = mean_best_f1(decision, Y[valid_rows])
+            quality = mean_best_f1(valid @ coef.T + intercept, Y_valid)
             if best is None or quality > best[0]:
                 best = (quality, candidate, coef, intercept)
         _, C, coef, intercept = best

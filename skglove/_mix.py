@@ -279,19 +279,20 @@ def fitted_mix(
     Without a validation split (``rows`` None), with fewer than two samples
     per class in it (too few to weigh anything), with no label in it (for
     multi-label), or where the heads' outputs on it are not finite, the
-    weights stay as they are (initially 1 and 1).
+    weights are the neutral ones: 1 for each head, and no intercept. Weights
+    kept from an earlier fit would have been fitted to other heads.
     """
     if rows is None:
-        return current_mix(model)
+        return _neutral(model)
     if len(rows) < 2 * n_classes:
-        return _kept(model, f"it holds {len(rows)} samples for {n_classes} classes")
+        return _neutral(model, f"it holds {len(rows)} samples for {n_classes} classes")
     if is_multilabel(model) and not np.asarray(y[rows]).any():
-        return _kept(model, "no sample in it has a label")
+        return _neutral(model, "no sample in it has a label")
     weights = None if sample_weight is None else sample_weight[rows]
     outputs = predict(training_model(model), X.take(rows), **predict_args)
     logits = head_logits(model, outputs)
     if not all(np.isfinite(z).all() for z in logits):
-        return _kept(model, "the channels' outputs on it are not finite")
+        return _neutral(model, "the channels' outputs on it are not finite")
     if is_multilabel(model):
         mix = fit_label_mix(logits, y[rows], weights)
     else:
@@ -300,6 +301,12 @@ def fitted_mix(
     return mix
 
 
-def _kept(model: keras.Model, why: str) -> np.ndarray:
-    _log.info("kept the channel weights on the validation split: %s", why)
-    return current_mix(model)
+def _neutral(model: keras.Model, why: str | None = None) -> np.ndarray:
+    """Set and return the neutral channel weights, saying ``why`` in the log."""
+    if why is not None:
+        _log.info("neutral channel weights: the validation split %s", why)
+    neutral = np.ones_like(current_mix(model))
+    if is_multilabel(model):
+        neutral[-1] = 0  # the intercepts
+    set_mix(model, neutral)
+    return neutral

@@ -16,6 +16,7 @@ import numpy as np
 import tensorflow as tf
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
+from sklearn.utils.class_weight import compute_sample_weight
 
 from ._batching import predict_in_batches, training_dataset
 from ._layers import squared_hinge
@@ -84,14 +85,27 @@ def hold_out(y, fraction: float, seed: int, *, multilabel: bool = False):
     )
 
 
-def own_weights(sample_weight):
-    """A float copy: scikeras multiplies class weights into it in place.
-    A negative or non-finite weight is refused: Keras would climb that
-    sample's loss, or train on NaN. So are weights that are all zero,
-    before scikeras would refuse them with a network already built."""
+def own_weights(sample_weight, y, class_weight=None):
+    """A float copy of ``sample_weight`` (a scalar spread over the samples
+    of ``y``): scikeras multiplies class weights into it in place.
+
+    Refused, before scikeras builds a network: weights of another shape than
+    ``y``'s samples; a negative or non-finite weight, since Keras would climb
+    that sample's loss, or train on NaN; and weights that are all zero once
+    ``class_weight`` is applied and in float32, as Keras trains, where
+    scikeras would refuse them only after building a new network.
+    """
     if sample_weight is None:
         return None
+    n_samples = len(np.asarray(y))
     weights = np.array(sample_weight, dtype=float)
+    if weights.ndim == 0:
+        weights = np.full(n_samples, float(weights))
+    if weights.shape != (n_samples,):
+        raise ValueError(
+            f"sample_weight has shape {weights.shape}, but there are "
+            f"{n_samples} samples: give one weight per sample"
+        )
     bad = np.flatnonzero(~(np.isfinite(weights) & (weights >= 0)))
     if bad.size:
         raise ValueError(
@@ -99,9 +113,13 @@ def own_weights(sample_weight):
             f"{bad[0]} weighs {float(weights.flat[bad[0]])!r} ({bad.size} such "
             "samples)"
         )
-    if weights.size and not weights.any():
+    effective = weights.astype(np.float32)
+    if class_weight is not None:
+        effective = effective * compute_sample_weight(class_weight, y)
+    if weights.size and not effective.any():
+        why = " once class_weight is applied, or in float32" if weights.any() else ""
         raise ValueError(
-            "sample_weight is zero for every sample: there is nothing to train on"
+            f"sample_weight is zero for every sample{why}: there is nothing to train on"
         )
     return weights
 

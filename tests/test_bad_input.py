@@ -9,6 +9,7 @@ repeated: an unseen label at ``score`` counts as wrong
 input to the classifier alone is in test_classifier.py::test_bad_X.
 """
 
+import pickle
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -293,15 +294,39 @@ def test_a_negative_or_non_finite_sample_weight_is_refused_before_keras(
     _assert_not_from_keras(e)
 
 
-def test_all_zero_sample_weights_are_refused_before_a_network_is_built(
-    tiny_glove, posts
+@pytest.mark.parametrize(
+    "weights, class_weight, message",
+    [
+        (0.0, None, "sample_weight is zero for every sample: "),
+        (
+            1e-50,
+            None,
+            "zero for every sample once class_weight is applied, or in float32",
+        ),
+        (1.0, {"space": 0, "cars": 0, "med": 0}, "once class_weight is applied"),
+        (np.ones(3), None, r"sample_weight has shape \(3,\), but there are"),
+    ],
+)
+def test_weights_that_train_nothing_are_refused_before_a_network_is_built(
+    tiny_glove, posts, fitted_pipeline, weights, class_weight, message
 ):
     docs, labels = posts
-    pipe = tiny_pipeline(tiny_glove)
-    with pytest.raises(ValueError, match="sample_weight is zero for every sample") as e:
-        pipe.fit(docs, labels, glovecnnclassifier__sample_weight=np.zeros(len(docs)))
+    assert set(labels) == {"space", "cars", "med"}
+    weights = (
+        np.broadcast_to(weights, (len(docs),)) if np.ndim(weights) == 0 else weights
+    )
+    # A refit must not replace the trained network with an untrained one...
+    pipe = pickle.loads(pickle.dumps(fitted_pipeline))
+    before = pipe.predict_proba(docs)
+    pipe.set_params(glovecnnclassifier__class_weight=class_weight)
+    with pytest.raises(ValueError, match=message) as e:
+        pipe.fit(docs, labels, glovecnnclassifier__sample_weight=weights)
     _assert_not_from_keras(e)
-    # The classifier is not left looking fitted, with an untrained network.
+    np.testing.assert_array_equal(pipe.predict_proba(docs), before)
+    # ...and a first fit must not leave one that looks fitted.
+    pipe = tiny_pipeline(tiny_glove, class_weight=class_weight)
+    with pytest.raises(ValueError, match=message):
+        pipe.fit(docs, labels, glovecnnclassifier__sample_weight=weights)
     assert not hasattr(pipe[-1], "model_")
     with pytest.raises(NotFittedError):
         pipe.predict(docs[:2])

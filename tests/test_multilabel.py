@@ -274,18 +274,21 @@ def test_channel_mix_is_a_sigmoid_of_per_label_weights():
 # --- A classifier fitted on an indicator matrix.
 
 
-def test_a_validation_split_without_labels_keeps_the_channel_weights(
+def test_a_validation_split_without_labels_gives_neutral_channel_weights(
     tiny_glove, tagged, monkeypatch
 ):
     # Nothing there to rank or calibrate by: fitted, the weights would all be
-    # 0, every probability 0.5, and no label ever predicted.
+    # 0, every probability 0.5, and no label ever predicted. Nor may a warm
+    # start keep the weights fitted to the channels of its first fit.
     docs, Y = tagged
     held_out = np.arange(len(Y)) % 4 == 0
     split = (np.flatnonzero(~held_out), np.flatnonzero(held_out))
     monkeypatch.setattr(skglove._keras_hooks, "hold_out", lambda *a, **k: split)
-    Y = np.where(held_out[:, None], 0, Y)
     pipe = tiny_pipeline(tiny_glove, **{**TAGGED_NET, "epochs": 3, "threshold": 0.5})
     pipe.fit(docs, Y)
+    assert not np.array_equal(pipe[-1].mix_[0], [1] * 3)  # fitted
+    pipe.set_params(glovecnnclassifier__warm_start=True)
+    pipe.fit(docs, np.where(held_out[:, None], 0, Y))
     np.testing.assert_array_equal(pipe[-1].mix_, [[1] * 3, [1] * 3, [0] * 3])
     assert pipe.predict(docs).any()
 
