@@ -3,13 +3,19 @@ and runs the Keras network from id sequences."""
 
 import time
 from collections import defaultdict
+from contextlib import nullcontext
 
 import numpy as np
 from scikeras._utils import route_params
 from scikeras.utils import metric_name
 from sklearn.exceptions import NotFittedError
 
-from ._lexical import has_lexical_labels, lexical_features, solve_lexical
+from ._lexical import (
+    has_lexical_labels,
+    lexical_features,
+    lexical_frozen,
+    solve_lexical,
+)
 from ._mix import fitted_mix
 from ._models import OUTPUT, PADDING_INVARIANT, build_network
 from ._params import check_keras_args, network_arguments, resolved_loss
@@ -141,6 +147,10 @@ class KerasHooks:
         extra_callbacks = kwargs.pop("callbacks", None) or []
         fit_args.update(kwargs)
         fit_args.update(epochs=initial_epoch + epochs, initial_epoch=initial_epoch)
+        # fit solves a multi-label lexical channel, and trains the network
+        # beside it; partial_fit trains both.
+        solve = vars(self).pop("_solve_lexical", False)
+        solve = solve and has_lexical_labels(self.model_)
         callbacks, decay = fit_callbacks(
             _history_key,
             [*self._fit_callbacks, *extra_callbacks],
@@ -149,7 +159,7 @@ class KerasHooks:
             initial_epoch=initial_epoch,
             early_stopping=self.early_stopping,
             patience=self.patience,
-            monitor=self._monitored_loss(),
+            monitor=self._monitored_loss(solve),
         )
         seeds = vars(self).pop("_new_network_seeds", None) or Seeds.draw(self._seeds)
         rows, valid_rows = hold_out(
@@ -173,9 +183,14 @@ class KerasHooks:
         # The datasets batch, weigh and shuffle; Keras must not do it again.
         for key in ("batch_size", "sample_weight", "validation_split", "shuffle"):
             fit_args.pop(key, None)
-        build_training_state(model, fit_args["x"])
+        self.lexical_C_ = None
+        if solve:
+            lexical = (self.model_, lexical_features(self.model_, X), y, sample_weight)
+            self.lexical_C_ = solve_lexical(*lexical, rows, valid_rows, seeds.split)
         try:
-            history = model.fit(callbacks=callbacks, shuffle=False, **fit_args)
+            with lexical_frozen(self.model_) if solve else nullcontext():
+                build_training_state(model, fit_args["x"])
+                history = model.fit(callbacks=callbacks, shuffle=False, **fit_args)
         finally:
             if decay is not None:  # Keras skips on_train_end when fit raises
                 decay.restore()
@@ -190,12 +205,6 @@ class KerasHooks:
             # so, and the next fit or partial_fit must build a new one.
             del self.model_
             raise
-        self.lexical_C_ = None
-        solve = vars(self).pop("_solve_lexical", False)
-        solve = solve and has_lexical_labels(self.model_)
-        if solve:
-            lexical = (self.model_, lexical_features(self.model_, X), y, sample_weight)
-            self.lexical_C_ = solve_lexical(*lexical, rows, valid_rows, seeds.split)
         self.mix_ = None
         if len(model.outputs) > 1:
             self.mix_ = fitted_mix(
@@ -225,13 +234,14 @@ class KerasHooks:
             every_row = np.arange(len(y))
             solve_lexical(*lexical, every_row, None, seeds.split, C=self.lexical_C_)
 
-    def _monitored_loss(self) -> str:
+    def _monitored_loss(self, lexical_solved: bool) -> str:
         """The validation loss that early stopping watches: the channels'
-        summed losses, or for a multi-label network with a lexical channel
-        the combined output's. Each label's one-vs-rest lexical scores start
-        to overfit within a few epochs on rare labels, long before the
-        output they feed stops improving."""
-        if self._multilabel and self.lexical:
+        summed losses, which is the GloVe channel's own (and a constant) when
+        the lexical channel was solved and is frozen. Trained with adam, a
+        multi-label lexical channel's one-vs-rest scores start to overfit
+        rare labels within a few epochs, long before the output they feed
+        stops improving: then the combined output's loss is watched."""
+        if self._multilabel and self.lexical and not lexical_solved:
             return "val_combined_loss"
         return "val_loss"
 

@@ -9,6 +9,8 @@ every corpus; liblinear solves each label exactly, in seconds (see the
 GoEmotions benchmark in docs/benchmarks.md).
 """
 
+from contextlib import contextmanager
+
 import keras
 import numpy as np
 import scipy.sparse as sp
@@ -54,6 +56,24 @@ def lexical_features(model: keras.Model, X) -> sp.csr_matrix:
     if not np.array_equal(words, np.arange(len(words))):
         raise ValueError("the lexical channel's words are not the first ids")
     return tfidf_rows(X, model.get_layer(LEXICAL_POOL).idf.numpy()[: len(words)])
+
+
+@contextmanager
+def lexical_frozen(model: keras.Model):
+    """Keep the lexical channel of ``model`` as it is while training it: the
+    network trains, and early stopping watches, beside the channel it will
+    be mixed with. The optimizer is built for every trainable variable
+    first, so that a later ``partial_fit`` can train the channel too."""
+    layers = [model.get_layer(WORD_SCORES), model.get_layer(LEXICAL_HEAD)]
+    if not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+    for layer in layers:
+        layer.trainable = False
+    try:
+        yield
+    finally:
+        for layer in layers:
+            layer.trainable = True
 
 
 def solve_lexical(

@@ -2,9 +2,11 @@
 
 import pickle
 
+import keras
 import numpy as np
 import pytest
 from conftest import make_posts, make_tagged_posts, tiny_pipeline
+from keras.callbacks import EarlyStopping
 from scipy.sparse import csr_matrix
 from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
 from sklearn.svm import LinearSVC
@@ -18,7 +20,7 @@ from skglove._lexical import (
     solve_lexical,
     tfidf_rows,
 )
-from skglove._models import LEXICAL_C
+from skglove._models import GLOVE_HEAD, LEXICAL_C, LEXICAL_HEAD, WORD_SCORES
 from skglove._multilabel import best_f1
 from skglove._training import predict, training_model
 
@@ -42,21 +44,30 @@ SPLIT = (np.flatnonzero(~VALID), np.flatnonzero(VALID))
 
 @pytest.fixture(scope="module")
 def solved(tiny_glove, noisy_tags):
-    """The tiny pipeline fitted on ``noisy_tags``, validated on ``SPLIT``,
-    and the calls to ``solve_lexical`` that its fit made."""
-    calls = []
-    solve = skglove._keras_hooks.solve_lexical
+    """The tiny pipeline fitted on ``noisy_tags``, validated on ``SPLIT``;
+    the calls to ``solve_lexical`` that its fit made; and for each
+    ``keras.Model.fit`` call, the paths of the variables it trained."""
+    calls, trained = [], []
+    solve, fit = skglove._keras_hooks.solve_lexical, keras.Model.fit
 
     def spy(*args, **kwargs):
         calls.append(args)
         return solve(*args, **kwargs)
 
+    def fit_spy(model, *args, **kwargs):
+        stoppers = [c for c in kwargs["callbacks"] if isinstance(c, EarlyStopping)]
+        trained.append(({v.path for v in model.trainable_variables}, stoppers))
+        return fit(model, *args, **kwargs)
+
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(skglove._keras_hooks, "hold_out", lambda *a, **k: SPLIT)
         patch.setattr(skglove._keras_hooks, "solve_lexical", spy)
-        pipe = tiny_pipeline(tiny_glove, validation_split=0.25, **NET)
+        patch.setattr(keras.Model, "fit", fit_spy)
+        pipe = tiny_pipeline(
+            tiny_glove, validation_split=0.25, early_stopping=True, **NET
+        )
         pipe.fit(*noisy_tags)
-    return pipe, calls
+    return pipe, calls, trained
 
 
 def _lexical_scores(pipe, docs):
@@ -68,7 +79,7 @@ def _lexical_scores(pipe, docs):
 def test_fit_solves_each_label_as_a_linearsvc_with_the_best_c_on_validation(
     solved, noisy_tags
 ):
-    pipe, calls = solved
+    pipe, calls, _ = solved
     docs, Y = noisy_tags
     # Once to choose C on the training split, once on every post at that C.
     assert [args[4] is SPLIT[0] for args in calls] == [True, False]
@@ -97,11 +108,28 @@ def test_fit_solves_each_label_as_a_linearsvc_with_the_best_c_on_validation(
     assert not np.allclose(decision(train, C), decision(every, C), atol=2e-3)
 
 
+def test_the_network_trains_beside_the_solved_channel_and_leaves_it_be(solved):
+    # Solved before Keras trains, and frozen while it does: the network and
+    # early stopping see the channel they will be mixed with.
+    pipe, _, trained = solved
+    model = pipe[-1].model_
+    lexical = {model.get_layer(WORD_SCORES), model.get_layer(LEXICAL_HEAD)}
+    lexical_paths = {v.path for layer in lexical for v in layer.trainable_weights}
+    glove_paths = {v.path for v in model.get_layer(GLOVE_HEAD).trainable_weights}
+    ((paths, stoppers),) = trained
+    assert len(lexical_paths) == 2 and not lexical_paths & paths
+    assert glove_paths and glove_paths <= paths  # the GloVe channel trains
+    assert all(layer.trainable for layer in lexical)  # for partial_fit
+    # Early stopping watches the summed channel losses, the frozen channel's
+    # a constant: the GloVe channel's own.
+    assert [stopper.monitor for stopper in stoppers] == ["val_loss"]
+
+
 def test_partial_fit_descends_and_a_fit_without_a_split_solves_at_the_default(
     tiny_glove, noisy_tags, solved, monkeypatch
 ):
     docs, Y = noisy_tags
-    pipe, _ = solved
+    pipe, _, _ = solved
     calls = []
     monkeypatch.setattr(
         skglove._keras_hooks, "solve_lexical", lambda *a: calls.append(a) or 0.5
