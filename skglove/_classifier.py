@@ -63,9 +63,12 @@ class GloveCNNClassifier(TrainingChecks, KerasHooks, FittedState, KerasClassifie
     For a multi-label ``y``, ``fit`` solves the lexical channel instead of
     training it: each label's scores are a LinearSVC on the documents'
     TF-IDF vectors, with the ``C`` (``lexical_C_``) whose scores rank the
-    labels best on the validation split, solved again on every sample once
-    the channel weights and thresholds are fitted; ``partial_fit`` trains
-    them with adam, under LinearSVC's penalty for ``C=0.5``.
+    labels best on the validation split. The GloVe channel then trains
+    beside it, frozen, and early stopping watches the GloVe channel's own
+    validation loss; the lexical channel is solved again on every sample
+    once the channel weights and thresholds are fitted. ``partial_fit``
+    trains both channels with adam, the lexical one under LinearSVC's
+    penalty for ``C=0.5``.
 
     Parameters
     ----------
