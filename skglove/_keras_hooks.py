@@ -188,7 +188,7 @@ class KerasHooks:
             lexical = (self.model_, lexical_features(self.model_, X), y, sample_weight)
             self.lexical_C_ = solve_lexical(*lexical, rows, valid_rows, seeds.split)
         try:
-            with lexical_frozen(self.model_) if solve else nullcontext():
+            with lexical_frozen(self.model_, model) if solve else nullcontext():
                 build_training_state(model, fit_args["x"])
                 history = model.fit(callbacks=callbacks, shuffle=False, **fit_args)
         finally:

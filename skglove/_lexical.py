@@ -59,19 +59,39 @@ def lexical_features(model: keras.Model, X) -> sp.csr_matrix:
 
 
 @contextmanager
-def lexical_frozen(model: keras.Model):
-    """Keep the lexical channel of ``model`` as it is while training it: the
-    network trains, and early stopping watches, beside the channel it will
-    be mixed with. The optimizer is built for every trainable variable
-    first, so that a later ``partial_fit`` can train the channel too."""
+def lexical_frozen(model: keras.Model, trained: keras.Model):
+    """Keep the lexical channel of ``model`` as it is while ``trained`` (a
+    model of its layers, see :func:`skglove._training.trained_heads`)
+    trains: the network trains, and early stopping watches it, beside the
+    channel it will be mixed with.
+
+    The optimizer is built for every trainable variable first, so that a
+    later ``partial_fit`` can train the channel too. An optimizer with EMA
+    (``use_ema=True``) pairs its averages with the variables it is given by
+    position when training ends: it is given every one, and the frozen
+    channel is then put back as it was.
+    """
+    optimizer = trained.optimizer
+    every = list(trained.trainable_variables)
+    if not optimizer.built:
+        optimizer.build(every)
     layers = [model.get_layer(WORD_SCORES), model.get_layer(LEXICAL_HEAD)]
-    if not model.optimizer.built:
-        model.optimizer.build(model.trainable_variables)
+    frozen = [v for layer in layers for v in layer.trainable_variables]
+    finalize = optimizer.finalize_variable_values
+
+    def finalize_every(var_list):
+        values = [v.numpy() for v in frozen]
+        finalize(every)
+        for variable, value in zip(frozen, values, strict=True):
+            variable.assign(value)
+
     for layer in layers:
         layer.trainable = False
+    optimizer.finalize_variable_values = finalize_every
     try:
         yield
     finally:
+        del optimizer.finalize_variable_values
         for layer in layers:
             layer.trainable = True
 

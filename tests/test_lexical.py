@@ -125,6 +125,41 @@ def test_the_network_trains_beside_the_solved_channel_and_leaves_it_be(solved):
     assert [stopper.monitor for stopper in stoppers] == ["val_loss"]
 
 
+def test_an_ema_optimizer_averages_the_network_and_leaves_the_channel_solved(
+    tiny_glove, noisy_tags, monkeypatch
+):
+    # Keras pairs EMA averages with the variables it trains by position.
+    docs, Y = noisy_tags
+    solved, mixed = [], []
+    solve, fitted_mix = (
+        skglove._keras_hooks.solve_lexical,
+        skglove._keras_hooks.fitted_mix,
+    )
+
+    def solve_spy(model, *args, **kwargs):
+        C = solve(model, *args, **kwargs)
+        solved.append(model.get_layer(WORD_SCORES).embeddings.numpy())
+        return C
+
+    def mix_spy(model, *args, **kwargs):
+        mixed.append(model.get_layer(WORD_SCORES).embeddings.numpy())
+        return fitted_mix(model, *args, **kwargs)
+
+    monkeypatch.setattr(skglove._keras_hooks, "solve_lexical", solve_spy)
+    monkeypatch.setattr(skglove._keras_hooks, "fitted_mix", mix_spy)
+    monkeypatch.setattr(skglove._keras_hooks, "hold_out", lambda *a, **k: SPLIT)
+    optimizer = keras.optimizers.Adam(0.01, use_ema=True)
+    pipe = tiny_pipeline(
+        tiny_glove, validation_split=0.25, optimizer=optimizer, **NET
+    ).fit(docs, Y)
+    assert np.isfinite(pipe.predict_proba(docs)).all()
+    # The mix read the channel as it was solved on the training split.
+    np.testing.assert_array_equal(mixed[0], solved[0])
+    before = _lexical_scores(pipe, docs)
+    pipe[-1].partial_fit(pipe[0].transform(docs), Y)
+    assert not np.allclose(_lexical_scores(pipe, docs), before)
+
+
 def test_partial_fit_descends_and_a_fit_without_a_split_solves_at_the_default(
     tiny_glove, noisy_tags, solved, monkeypatch
 ):
