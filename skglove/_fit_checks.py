@@ -106,10 +106,12 @@ class TrainingChecks:
 
     def _seen_labels(self, continuing: bool) -> bool | np.ndarray:
         """The labels that training went on from: those with a threshold
-        that some probability can exceed."""
-        if not continuing:
+        that some probability can exceed (none after a fit that raised
+        before it set them)."""
+        thresholds = vars(self).get("threshold_") if continuing else None
+        if thresholds is None:
             return False
-        return np.asarray(self.threshold_) < NEVER
+        return np.asarray(thresholds) < NEVER
 
     @staticmethod
     def _check_label_columns(classes, Y):

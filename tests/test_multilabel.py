@@ -293,6 +293,22 @@ def test_a_validation_split_without_labels_gives_neutral_channel_weights(
     assert pipe.predict(docs).any()
 
 
+def test_partial_fit_goes_on_after_a_fit_that_raised(tiny_glove, tagged):
+    # Keras leaves the network of an interrupted fit, without thresholds.
+    docs, Y = tagged
+
+    def interrupt(epoch, logs=None):
+        raise RuntimeError("interrupted")
+
+    pipe = tiny_pipeline(tiny_glove, **{**TAGGED_NET, "epochs": 2})
+    stop = keras.callbacks.LambdaCallback(on_epoch_end=interrupt)
+    with pytest.raises(RuntimeError, match="interrupted"):
+        pipe.fit(docs, Y, glovecnnclassifier__callbacks=[stop])
+    clf = pipe[-1].partial_fit(pipe[0].transform(docs), Y)
+    assert clf.threshold_.shape == (3,)
+    assert np.isfinite(pipe.predict_proba(docs)).all()
+
+
 def test_non_finite_outputs_on_the_validation_split_keep_the_channel_weights(
     tiny_glove, tagged, monkeypatch
 ):
