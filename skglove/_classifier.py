@@ -245,9 +245,8 @@ class GloveCNNClassifier(TrainingChecks, KerasHooks, FittedState, KerasClassifie
         LinearSVC's ``C`` of the multi-label lexical channel that ``fit``
         solved, chosen from 0.03, 0.1, 0.3 and 1 for the mean of the labels'
         best F1 on the validation split (0.5 without one, or without a
-        positive sample in it); None for one
-        label per sample, without the lexical channel, or after
-        ``partial_fit``.
+        positive sample in it); None for one label per sample, without the
+        lexical channel, or after ``partial_fit``.
     n_features_in_ : int
         Length of the id sequences seen at fit.
 

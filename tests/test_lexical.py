@@ -91,7 +91,9 @@ def test_fit_solves_each_label_as_a_linearsvc_with_the_best_c_on_validation(
     train, valid = SPLIT
 
     def decision(rows, C):
-        svcs = [LinearSVC(C=C).fit(features[rows], y) for y in Y[rows].T]
+        svcs = [
+            LinearSVC(C=C, random_state=0).fit(features[rows], y) for y in Y[rows].T
+        ]
         return np.column_stack([svc.decision_function(features) for svc in svcs])
 
     quality = [
