@@ -189,7 +189,8 @@ def _fit_platt(
     |w|^2``); then each label's own weights, with the penalty ``alpha / 2 *
     |w_l - w|^2`` that shrinks them toward the shared ones. A label with
     fewer than ``min_count`` positive or negative samples here gets the
-    shared weights and no intercept. Each objective is convex.
+    shared weights and no intercept. With ``sample_weight``, samples are
+    counted by their weight, scaled to a mean of 1. Each objective is convex.
 
     Returns
     -------
@@ -202,6 +203,8 @@ def _fit_platt(
     weights = np.ones(len(Y)) if sample_weight is None else sample_weight
     weights = np.asarray(weights, dtype=np.float64) / np.sum(weights)
     positives = (Y > 0).sum(axis=0)
+    if sample_weight is not None:  # samples counted by weight, of mean 1
+        positives = len(Y) * weights @ (Y > 0)
     negatives = len(Y) - positives
     own = (positives >= min_count) & (negatives >= min_count)
     Y = np.where(Y > 0, (positives + 1) / (positives + 2), 1 / (negatives + 2))

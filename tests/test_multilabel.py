@@ -16,6 +16,7 @@ from scipy.sparse import csr_matrix
 from sklearn.base import clone
 from sklearn.metrics import f1_score
 from sklearn.model_selection import cross_val_score
+from test_classifier import _Recorder
 from test_persistence import _rewrite
 
 import skglove
@@ -201,6 +202,29 @@ def test_the_mix_calibrates_each_label_and_gives_rare_ones_the_shared_weights():
     assert (shared[2] == 0).all() and (shared[:2] == shared[:2, :1]).all()
 
 
+def test_the_mix_counts_samples_by_their_weight():
+    Y, signal, noise = _posts_and_heads()
+    weight = np.random.default_rng(3).uniform(0.2, 3.0, len(Y))
+    weight[Y[:, 1] == 1] = 0.0  # label 1's positives count for nothing
+    mix = fit_label_mix([signal, noise], Y, sample_weight=weight)
+    proba = _mixed_proba(mix, [signal, noise])
+    # Platt's targets count samples by weight, in units of the mean weight:
+    # the weighted mean probability of each label is that of its targets.
+    positives = len(Y) * (weight / weight.sum()) @ Y[:, [0, 2]]
+    targets = np.where(
+        Y[:, [0, 2]], (positives + 1) / (positives + 2), 1 / (len(Y) - positives + 2)
+    )
+    np.testing.assert_allclose(
+        np.average(proba[:, [0, 2]], axis=0, weights=weight),
+        np.average(targets, axis=0, weights=weight),
+        atol=1e-4,
+    )
+    # Label 1 has no positive sample that weighs: no intercept of its own.
+    assert mix[2, 1] == 0 and mix[2, 0] != 0
+    scaled = fit_label_mix([signal, noise], Y, sample_weight=weight * 1e3)
+    np.testing.assert_allclose(_mixed_proba(scaled, [signal, noise]), proba, atol=1e-4)
+
+
 def test_the_mix_weights_stay_those_of_raw_logits_whatever_a_labels_spread():
     # A label whose logits barely vary would get huge weights if each label
     # were standardized apart; the penalty is on the weights themselves.
@@ -307,6 +331,39 @@ def test_partial_fit_goes_on_after_a_fit_that_raised(tiny_glove, tagged):
     clf = pipe[-1].partial_fit(pipe[0].transform(docs), Y)
     assert clf.threshold_.shape == (3,)
     assert np.isfinite(pipe.predict_proba(docs)).all()
+
+
+class _TrainedRecorder(_Recorder):
+    """Also keeps the paths of the variables Keras trains."""
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        self.trained = {v.path for v in self.model.trainable_variables}
+
+
+def test_early_stopping_stops_a_multilabel_fit_at_the_best_epoch(tiny_glove, tagged):
+    # Tags that do not depend on the posts: the GloVe channel's validation
+    # loss must rise. Keras stops, and gives back the best epoch's network.
+    docs, _ = tagged
+    Y = (np.random.default_rng(0).random((len(docs), 3)) < 0.4).astype(int)
+    recorder = _TrainedRecorder()
+    net = dict(filters=16, kernel_size=3, epochs=40, learning_rate=0.05, patience=2)
+    pipe = tiny_pipeline(tiny_glove, **{**TAGGED_NET, **net, "early_stopping": True})
+    pipe.fit(docs, Y, glovecnnclassifier__callbacks=[recorder])
+    val_loss = [logs["val_loss"] for logs in recorder.logs]
+    best = int(np.argmin(val_loss))
+    assert len(val_loss) == best + 3 < 40
+    # What Keras trained is the GloVe channel; the solved lexical channel and
+    # the channels' mix are set after training, so they are left out here.
+    trained = recorder.trained
+    final = {v.path: v.numpy() for v in pipe[-1].model_.weights if v.path in trained}
+    assert trained and final.keys() == trained
+    for path, value in final.items():
+        np.testing.assert_array_equal(value, recorder.weights[best][path], err_msg=path)
+    assert any(
+        not np.array_equal(value, recorder.weights[-1][path])
+        for path, value in final.items()
+    )
 
 
 def test_non_finite_outputs_on_the_validation_split_keep_the_channel_weights(
