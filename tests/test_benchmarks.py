@@ -615,7 +615,8 @@ def test_bench_export_smoke(
     assert full["size_mb"] > 0 and full["served"] > 0 and full["pipeline"] > 0
     assert full["pipeline_per_batch"] > 0 and full["ids"] > 0
     assert full["pipeline_ids"] > 0
-    assert onnx["size_mb"] > 0 and onnx["served"] > 0
+    assert onnx["size_mb"] > 0 and onnx["served"] > 0 and onnx["served_one_call"] > 0
+    assert full["served_one_call"] > 0
     lines = out.read_text().splitlines()
     written = [(r["format"], r["precision"]) for r in map(json.loads, lines)]
     assert written == kinds

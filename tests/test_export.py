@@ -18,6 +18,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
+import skglove._export
 from skglove import export
 
 #: Serves the artifacts in a fresh process, as Python and TF Serving clients.
@@ -42,10 +43,13 @@ def pipelines(exportable_pipelines):
 def served(pipelines, posts, tmp_path_factory):
     """Each artifact's outputs on the documents, from a fresh process."""
     folder = tmp_path_factory.mktemp("export")
-    # More documents of one length than the artifact reads at once.
+    # More documents of one length than the artifact reads at once, in
+    # more branches than one (an empty batch leaves them all empty).
     docs = posts[0] * 3 + EDGE_DOCS
-    for name, pipe in pipelines.items():
-        export(pipe, folder / name)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(skglove._export, "_BRANCH_DOCS", 16)
+        for name, pipe in pipelines.items():
+            export(pipe, folder / name)
     (folder / "docs.json").write_text(json.dumps(docs))
     done = subprocess.run(
         [sys.executable, str(CLIENT), str(folder), *pipelines],
