@@ -202,11 +202,8 @@ class KerasHooks:
             check_converged(self.model_, history.history, self.learning_rate)
         except ValueError:
             # A network of NaN weights is no fitted model: predict must say
-            # so, and the next fit or partial_fit must build a new one. What
-            # was fitted to the channels of the network before goes with it.
+            # so, and the next fit or partial_fit must build a new one.
             del self.model_
-            for name in ("lexical_C_", "mix_", "threshold_"):
-                vars(self).pop(name, None)
             raise
         self.mix_ = None
         if len(model.outputs) > 1:

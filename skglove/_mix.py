@@ -204,7 +204,8 @@ def _fit_platt(
     weights = np.asarray(weights, dtype=np.float64) / np.sum(weights)
     positives = (Y > 0).sum(axis=0)
     if sample_weight is not None:  # samples counted by weight, of mean 1
-        positives = len(Y) * weights @ (Y > 0)
+        raw = np.asarray(sample_weight, dtype=np.float64)
+        positives = raw @ (Y > 0) / raw.mean()  # weights of 1 count exactly
     negatives = len(Y) - positives
     own = (positives >= min_count) & (negatives >= min_count)
     Y = np.where(Y > 0, (positives + 1) / (positives + 2), 1 / (negatives + 2))

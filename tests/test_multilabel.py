@@ -225,6 +225,20 @@ def test_the_mix_counts_samples_by_their_weight():
     np.testing.assert_allclose(_mixed_proba(scaled, [signal, noise]), proba, atol=1e-4)
 
 
+def test_weights_of_one_mix_as_no_weights():
+    # 49 samples: normalized weights summed back to counts give 1.999... for
+    # 2 positives, below min_count, and the label lost its own intercept.
+    rng = np.random.default_rng(0)
+    Y = np.zeros((49, 2), dtype=int)
+    Y[:2, 0] = 1
+    Y[:20, 1] = 1
+    heads = [Y + rng.normal(size=Y.shape), rng.normal(size=Y.shape)]
+    np.testing.assert_allclose(
+        fit_label_mix(heads, Y, sample_weight=np.ones(49)), fit_label_mix(heads, Y)
+    )
+    assert fit_label_mix(heads, Y)[2, 0] != 0
+
+
 def test_the_mix_weights_stay_those_of_raw_logits_whatever_a_labels_spread():
     # A label whose logits barely vary would get huge weights if each label
     # were standardized apart; the penalty is on the weights themselves.
