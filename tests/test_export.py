@@ -6,12 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 from conftest import (
     EDGE_DOCS,
     TINY_MAX_LEN,
+    make_tagged_posts,
     tiny_pipeline,
 )
 from sklearn.exceptions import NotFittedError
@@ -167,6 +169,22 @@ def test_what_cannot_be_exported_is_refused_by_name(fitted_pipeline, tmp_path):
         export(fitted_pipeline, tmp_path / "e")
     assert [p.name for p in (tmp_path / "e").iterdir()] == ["keep.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["e"]
+
+
+def test_a_network_whose_fit_raised_is_not_exported(tiny_glove, tmp_path):
+    docs, Y = make_tagged_posts(60, seed=2)
+
+    def interrupt(epoch, logs=None):
+        raise RuntimeError("interrupted")
+
+    pipe = tiny_pipeline(tiny_glove, validation_split=0.25, threshold="tuned")
+    stop = keras.callbacks.LambdaCallback(on_epoch_end=interrupt)
+    with pytest.raises(RuntimeError, match="interrupted"):
+        pipe.fit(docs, Y, glovecnnclassifier__callbacks=[stop])
+    assert hasattr(pipe[-1], "model_")  # Keras left the network it trained
+    with pytest.raises(NotFittedError):
+        export(pipe, tmp_path / "model")
+    assert not list(tmp_path.iterdir())
 
 
 def test_what_predict_refuses_export_refuses(fitted_copy, tiny_glove, posts, tmp_path):
