@@ -427,6 +427,14 @@ class GloveCNNClassifier(TrainingChecks, KerasHooks, FittedState, KerasClassifie
         -------
         self : GloveCNNClassifier
             The fitted classifier.
+
+        Notes
+        -----
+        A fit that raises after it has built its network (a callback that
+        raises, Ctrl-C, a network that diverged) leaves the classifier
+        unfitted; one refused before (a ``y`` of one class) leaves it as it
+        was. A warm start keeps the network it trained, as the failure left
+        it, unless it diverged.
         """
         continuing = self.warm_start and getattr(self, "initialized_", False)
         classes = getattr(self, "classes_", None)
@@ -435,13 +443,20 @@ class GloveCNNClassifier(TrainingChecks, KerasHooks, FittedState, KerasClassifie
             # fit solves a multi-label lexical channel; partial_fit descends.
             self._solve_lexical = True
             try:
-                self._train(super().fit, X, y, sample_weight=sample_weight, **kwargs)
+                self._train(
+                    super().fit,
+                    X,
+                    y,
+                    continuing=continuing,
+                    sample_weight=sample_weight,
+                    **kwargs,
+                )
             finally:
                 vars(self).pop("_solve_lexical", None)
                 # scikeras clears classes_ before it fits, and sets it again
-                # only when it builds a new network: a warm start, or a refit
-                # that fails early, keeps the classes of the network it has.
-                if getattr(self, "classes_", None) is None and classes is not None:
+                # only when it builds a new network: a warm start keeps the
+                # classes of the network it has, whether or not it raised.
+                if continuing and self.initialized_ and self.classes_ is None:
                     self.classes_ = classes
         self._id_source = source
         return self
@@ -478,6 +493,12 @@ class GloveCNNClassifier(TrainingChecks, KerasHooks, FittedState, KerasClassifie
         -------
         self : GloveCNNClassifier
             The classifier.
+
+        Notes
+        -----
+        A call that raises keeps the network, as the failure left it; if the
+        call built the network, or the network diverged, the classifier is
+        left unfitted.
         """
         continuing = getattr(self, "initialized_", False)
         with self._glove_resolved():
@@ -488,6 +509,7 @@ class GloveCNNClassifier(TrainingChecks, KerasHooks, FittedState, KerasClassifie
                 super().partial_fit,
                 X,
                 y,
+                continuing=continuing,
                 classes=classes,
                 sample_weight=sample_weight,
                 **kwargs,

@@ -11,8 +11,8 @@ from ._training import seed_source
 
 
 class FittedState:
-    """``_fitted_state`` and ``_restore``, a mixin of
-    :class:`~skglove.GloveCNNClassifier`."""
+    """``_fitted_state``, ``_restore`` and what a fit that raises leaves, a
+    mixin of :class:`~skglove.GloveCNNClassifier`."""
 
     def _fitted_state(self) -> dict:
         """The fitted values besides the network, for :mod:`skglove._saved_state`:
@@ -45,6 +45,16 @@ class FittedState:
             "id_source": getattr(self, "_id_source", None),
             "history": self.history_,
         }
+
+    def _fitted_values(self) -> dict:
+        """Every fitted attribute, by name."""
+        return {n: v for n, v in vars(self).items() if n.endswith("_") and n[0] != "_"}
+
+    def _forget_fit(self) -> None:
+        """Drop every fitted value: the classifier is as before its first fit."""
+        for name in self._fitted_values():
+            delattr(self, name)
+        vars(self).pop("_id_source", None)
 
     @classmethod
     def _restore(

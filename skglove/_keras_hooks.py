@@ -43,11 +43,21 @@ class KerasHooks:
     ``_fit_keras_model`` and ``_predict_raw``, a mixin of
     :class:`~skglove.GloveCNNClassifier`."""
 
-    def _train(self, fit, X, y, *, sample_weight, **kwargs) -> None:
+    def _train(self, fit, X, y, *, continuing, sample_weight, **kwargs) -> None:
         match_dask_worker()
         start = time.perf_counter()
         weights = own_weights(sample_weight, y, self.class_weight)
-        fit(X, y, sample_weight=weights, **kwargs)
+        before = self._fitted_values()
+        try:
+            fit(X, y, sample_weight=weights, **kwargs)
+        except BaseException:
+            network = before.get("model_")
+            if network is None or vars(self).get("model_") is not network:
+                self._forget_fit()  # half a new network is no model
+            elif not continuing:  # refused before it built one
+                self._forget_fit()
+                vars(self).update(before)
+            raise
         # n_classes_, not classes_: a warm start leaves classes_ None until
         # fit puts it back.
         log_fit(
@@ -183,7 +193,9 @@ class KerasHooks:
         # The datasets batch, weigh and shuffle; Keras must not do it again.
         for key in ("batch_size", "sample_weight", "validation_split", "shuffle"):
             fit_args.pop(key, None)
-        self.lexical_C_ = None
+        # Each fitted value is set when the network takes it in: a fit that
+        # raises on the way leaves values that describe the network it left.
+        self.lexical_C_ = None  # unless solved, the channel trains with the rest
         if solve:
             lexical = (self.model_, lexical_features(self.model_, X), y, sample_weight)
             self.lexical_C_ = solve_lexical(*lexical, rows, valid_rows, seeds.split)
@@ -205,7 +217,6 @@ class KerasHooks:
             # so, and the next fit or partial_fit must build a new one.
             del self.model_
             raise
-        self.mix_ = None
         if len(model.outputs) > 1:
             self.mix_ = fitted_mix(
                 self.model_,
@@ -216,7 +227,8 @@ class KerasHooks:
                 self.n_classes_,
                 **self._predict_args(),
             )
-        previous, self.threshold_ = vars(self).get("threshold_"), None
+        else:
+            self.mix_ = None
         if self._multilabel:
             self.threshold_ = fitted_thresholds(
                 self.model_,
@@ -225,9 +237,11 @@ class KerasHooks:
                 valid_rows,
                 self.threshold,
                 vars(self).pop("_labels_present"),
-                previous if warm_start and initial_epoch else None,
+                vars(self).get("threshold_") if warm_start and initial_epoch else None,
                 **self._predict_args(),
             )
+        else:
+            self.threshold_ = None
         if solve and valid_rows is not None:
             # As GridSearchCV's refit: C, the mix and the thresholds are
             # chosen on held-out scores, then the channel learns from all.

@@ -181,7 +181,6 @@ def test_a_network_whose_fit_raised_is_not_exported(tiny_glove, tmp_path):
     stop = keras.callbacks.LambdaCallback(on_epoch_end=interrupt)
     with pytest.raises(RuntimeError, match="interrupted"):
         pipe.fit(docs, Y, glovecnnclassifier__callbacks=[stop])
-    assert hasattr(pipe[-1], "model_")  # Keras left the network it trained
     with pytest.raises(NotFittedError):
         export(pipe, tmp_path / "model")
     assert not list(tmp_path.iterdir())

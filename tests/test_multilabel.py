@@ -332,7 +332,7 @@ def test_a_validation_split_without_labels_gives_neutral_channel_weights(
 
 
 def test_partial_fit_goes_on_after_a_fit_that_raised(tiny_glove, tagged):
-    # Keras leaves the network of an interrupted fit, without thresholds.
+    # An interrupted first fit leaves nothing that partial_fit could trip on.
     docs, Y = tagged
 
     def interrupt(epoch, logs=None):

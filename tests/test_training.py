@@ -8,10 +8,13 @@ import pickle
 import keras
 import numpy as np
 import pytest
-from conftest import tiny_pipeline
+from conftest import make_tagged_posts, tiny_pipeline
 from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
 
-from skglove import BLOG_PARAMS, GloveCNNClassifier
+import skglove
+from skglove import BLOG_PARAMS, GloveCNNClassifier, explain, save
+from skglove._mix import current_mix
 from skglove._training import CosineDecay, RenameLogs, fit_callbacks, log_fit
 
 BASE = 0.01
@@ -336,11 +339,103 @@ def test_a_fit_that_diverges_is_refused_by_name(tiny_glove, few_posts):
     ) as info:
         pipe.fit(*few_posts)
     assert "lower learning_rate (it is 1000000000000.0)" in str(info.value)
-    assert math.isnan(pipe[-1].history_["loss"][-1])
     # No fitted model is left behind, and partial_fit starts a new network.
+    assert _fitted_names(pipe[-1]) == []
     with pytest.raises(NotFittedError):
         pipe.predict(few_posts[0][:3])
     clf = pipe[-1].set_params(learning_rate=0.005)
     X = pipe[0].transform(few_posts[0])
     clf.partial_fit(X, few_posts[1])
     assert np.isfinite(clf.predict_proba(X)).all()
+
+
+#: A multi-label fit, whose thresholds and channel mix come after training.
+TAGGED = dict(
+    kernel_size=None, dense_units=0, epochs=2, validation_split=0.25, threshold="tuned"
+)
+
+
+@pytest.fixture(scope="module")
+def tagged_fit(tiny_glove):
+    """A fitted multi-label pipeline and its posts. Tests take ``_copy(pipe)``."""
+    docs, Y = make_tagged_posts(80, seed=3)
+    return tiny_pipeline(tiny_glove, **TAGGED).fit(docs, Y), docs, Y
+
+
+def _fitted_names(clf) -> list[str]:
+    return sorted(n for n in vars(clf) if n.endswith("_") and not n.startswith("_"))
+
+
+def _interrupt():
+    def fail(epoch, logs=None):
+        raise RuntimeError("interrupted")
+
+    return keras.callbacks.LambdaCallback(on_epoch_end=fail)
+
+
+@pytest.mark.parametrize("refit", [False, True], ids=["first fit", "refit"])
+def test_a_fit_that_raises_leaves_the_classifier_unfitted(
+    tiny_glove, tagged_fit, refit, tmp_path
+):
+    # Not a network without thresholds, nor the fit before's beside a new one.
+    fitted, docs, Y = tagged_fit
+    pipe = _copy(fitted) if refit else tiny_pipeline(tiny_glove, **TAGGED)
+    with pytest.raises(RuntimeError, match="interrupted"):
+        pipe.fit(docs, Y, glovecnnclassifier__callbacks=[_interrupt()])
+    assert _fitted_names(pipe[-1]) == []
+    with pytest.raises(NotFittedError):
+        check_is_fitted(pipe[-1])
+    for use in (
+        pipe.predict,
+        pipe.predict_proba,
+        lambda docs: pipe.score(docs, Y[:3]),
+        lambda docs: explain(pipe, docs),
+        lambda docs: save(pipe, tmp_path / "model.skglove"),
+    ):
+        with pytest.raises(NotFittedError):
+            use(docs[:3])
+    assert not list(tmp_path.iterdir())
+    assert pipe.fit(docs, Y).predict(docs).shape == Y.shape
+
+
+def test_a_refit_refused_before_it_builds_a_network_keeps_the_fit_before(
+    cosine_fit, few_posts
+):
+    pipe = _copy(cosine_fit[0])
+    clf = pipe[-1]
+    before = {name: getattr(clf, name) for name in _fitted_names(clf)}
+    proba = pipe.predict_proba(few_posts[0])
+    with pytest.raises(ValueError, match="single class"):
+        pipe.fit(few_posts[0], ["spam"] * N_ROWS)
+    assert _fitted_names(clf) == sorted(before)
+    for name, value in before.items():
+        assert getattr(clf, name) is value, name
+    np.testing.assert_array_equal(pipe.predict_proba(few_posts[0]), proba)
+
+
+@pytest.mark.parametrize("fails_in", ["keras.Model.fit", "fitted_thresholds"])
+def test_training_that_goes_on_and_raises_keeps_its_network(
+    tagged_fit, fails_in, monkeypatch
+):
+    # As Keras leaves a model whose fit raised: the network as the failure
+    # left it, with the thresholds of the fit before and the mix it holds.
+    fitted, docs, Y = tagged_fit
+    pipe = _copy(fitted).set_params(glovecnnclassifier__warm_start=True)
+    clf = pipe[-1]
+    before = {name: getattr(clf, name) for name in _fitted_names(clf)}
+    callbacks = []
+    if fails_in == "keras.Model.fit":
+        callbacks = [_interrupt()]
+    else:
+
+        def fail(*args, **kwargs):
+            raise RuntimeError("interrupted")
+
+        monkeypatch.setattr(skglove._keras_hooks, "fitted_thresholds", fail)
+    with pytest.raises(RuntimeError, match="interrupted"):
+        pipe.fit(docs, Y, glovecnnclassifier__callbacks=callbacks)
+    assert _fitted_names(clf) == sorted(before)
+    for name in ("model_", "classes_", "threshold_"):
+        assert getattr(clf, name) is before[name], name
+    np.testing.assert_array_equal(clf.mix_, current_mix(clf.model_))
+    assert np.isfinite(pipe.predict_proba(docs)).all()
