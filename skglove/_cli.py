@@ -30,8 +30,9 @@ __all__ = ["main"]
 
 #: Exit status for mistakes in the input, as opposed to argparse's 2 for usage.
 USER_ERROR = 1
-#: Errors that mean "the input is wrong", reported without a traceback.
-_USER_ERRORS = (OSError, ValueError, TypeError, UnicodeError)
+#: Errors that mean "the input is wrong" (or an optional dependency is
+#: missing), reported without a traceback.
+_USER_ERRORS = (OSError, ValueError, TypeError, UnicodeError, ImportError)
 _CSV_SUFFIXES = {".csv": ",", ".tsv": "\t"}
 
 

@@ -13,6 +13,8 @@ code runs.
 import os
 import shutil
 import tempfile
+import warnings
+from contextlib import suppress
 from functools import partial
 from pathlib import Path
 
@@ -27,7 +29,7 @@ from ._classifier import GloveCNNClassifier
 from ._ids import OOV, PAD
 from ._layers import ROW_BLOCK, pad_rows
 from ._models import PADDING_INVARIANT
-from ._onnx import write_onnx
+from ._onnx import import_tf2onnx, write_onnx
 from ._quantize import quantized_network
 from ._vectorizer import GloveSequenceVectorizer, _as_binary, unseen_words
 
@@ -144,7 +146,7 @@ def export(
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
     vectorizer, classifier = _steps(pipeline)
     path = Path(path)
-    if path.exists():
+    if path.exists() or path.is_symlink():
         raise ValueError(f"{str(path)!r} exists; export writes a new folder")
     if format == "onnx":
         if precision != "float32":
@@ -152,6 +154,7 @@ def export(
                 f"precision={precision!r} is for format='tf_saved_model'; "
                 "format='onnx' stores the network as fitted (float32)"
             )
+        import_tf2onnx()
         write = partial(
             write_onnx,
             classifier.model_,
@@ -166,13 +169,20 @@ def export(
         def write(folder):
             tf.saved_model.save(module, str(folder), signatures=signatures)
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    created = [folder for folder in path.parents if not folder.exists()]
+    staging = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # A short name: path's own may be as long as a name can be.
+        staging = Path(tempfile.mkdtemp(prefix=".skglove-export-", dir=path.parent))
         write(staging)
         os.replace(staging, path)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        for folder in created:  # the innermost first; left if not empty
+            with suppress(OSError):
+                folder.rmdir()
         raise
     return path
 
@@ -279,10 +289,49 @@ def _filter_pattern(chars: str) -> str | None:
     return "[" + "".join(f"\\x{{{ord(c):x}}}" for c in sorted(set(chars))) + "]"
 
 
+def _warn_unreadable_words(words: list[str], lowercase: bool) -> None:
+    """Warn of the words with lone surrogates (text decoded with
+    ``errors="surrogateescape"``), which no UTF-8 document holds."""
+    unreadable = [w for w in words if not w.isascii() and not _is_utf8(w)]
+    if unreadable:
+        how = (
+            "no document matches them (TensorFlow's lowercasing replaces "
+            "invalid UTF-8 with U+FFFD)"
+            if lowercase
+            else "only a document encoded with errors='surrogatepass' matches them"
+        )
+        warnings.warn(
+            f"{len(unreadable)} word(s) of the vocabulary, such as "
+            f"{unreadable[0]!r}, hold lone surrogates, which UTF-8 text cannot: "
+            f"in the artifact {how}, and a document with them gets other rows "
+            "than in the pipeline",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
+def _is_utf8(word: str) -> bool:
+    try:
+        word.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+#: The capitals that ICU lowercases by the host's locale (Turkish, Azeri,
+#: Lithuanian), besides ASCII's I and J.
+_LOCALE_CAPITALS = "\u0130\u012e\u00cc\u00cd\u0128"
+
+
 def _lowercase(text):
     """Python's ``str.lower`` on a batch of UTF-8 strings, as near as
-    TensorFlow's ICU gets it. Its lowercasing ends a string at the first NUL,
-    so the pieces between NULs are lowercased apart and joined again."""
+    TensorFlow's ICU gets it. ICU lowercases a few capitals by the locale of
+    the host that serves the model: those, and ASCII, are lowercased first,
+    as Python does. ICU's lowercasing ends a string at the first NUL, so the
+    pieces between NULs are lowercased apart and joined again."""
+    text = tf.strings.lower(text)  # ASCII alone, byte by byte
+    for capital in _LOCALE_CAPITALS:
+        text = tf.strings.regex_replace(text, capital, capital.lower())
     pieces = tf.strings.split(text, sep="\x00")
     lowered = tf.strings.lower(pieces.flat_values, encoding="utf-8")
     # The separator goes in as a tensor: an op attribute would end at the NUL.
@@ -300,9 +349,9 @@ class _ServingModule(tf.Module):
     def __init__(self, vectorizer, classifier, precision="float32"):
         super().__init__()
         words, rows, default = word_rows(vectorizer, classifier)
-        keys = tf.constant(
-            [w.encode("utf-8", "surrogatepass") for w in words], dtype=tf.string
-        )
+        keys = [w.encode("utf-8", "surrogatepass") for w in words]
+        _warn_unreadable_words(words, bool(vectorizer.lowercase))
+        keys = tf.constant(keys, dtype=tf.string)
         self.table = tf.lookup.StaticHashTable(
             tf.lookup.KeyValueTensorInitializer(keys, tf.constant(rows)),
             default_value=tf.constant(default, tf.int32),

@@ -27,6 +27,17 @@ TOKENIZER_FILE = "tokenizer.json"
 OPSET = 18
 
 
+def import_tf2onnx():
+    """``tf2onnx``, or an ImportError that says how to install it."""
+    try:
+        import tf2onnx
+    except ImportError as error:
+        raise ImportError(
+            "format='onnx' needs tf2onnx and onnx: pip install 'skglove[onnx]'"
+        ) from error
+    return tf2onnx
+
+
 def write_onnx(
     model: keras.Model,
     folder: Path,
@@ -45,12 +56,7 @@ def write_onnx(
     for a multi-label network, else ``label`` (the most probable of
     ``class_names``). ``word_row`` is a row the network reads as a word.
     """
-    try:
-        import tf2onnx
-    except ImportError as error:
-        raise ImportError(
-            "format='onnx' needs tf2onnx and onnx: pip install 'skglove[onnx]'"
-        ) from error
+    tf2onnx = import_tf2onnx()
     max_len = int(tokenizer["max_len"])
     spec = tf.TensorSpec([None, max_len], tf.int32, name="rows")
     # tf2onnx cannot express a segment reduction over no segments, which a

@@ -427,3 +427,14 @@ def test_export_writes_a_savedmodel_that_predicts_as_the_model(
         assert main(["export", str(tagged_model), str(out)]) == 1
     assert "exists; export writes a new folder" in errors.getvalue()
     assert (out / "saved_model.pb").is_file()
+    # So is ONNX without tf2onnx, in a line that says what to install.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(sys.modules, "tf2onnx", None)
+        with contextlib.redirect_stderr(io.StringIO()) as errors:
+            args = ["export", str(tagged_model), str(tmp_path / "b"), "--format=onnx"]
+            assert main(args) == 1
+    assert errors.getvalue().splitlines() == [
+        "skglove export: error: format='onnx' needs tf2onnx and onnx: "
+        "pip install 'skglove[onnx]'"
+    ]
+    assert not (tmp_path / "b").exists()

@@ -2,6 +2,7 @@
 that has TensorFlow but not skglove, must answer as the pipeline does."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -41,9 +42,14 @@ def pipelines(exportable_pipelines):
     return exportable_pipelines
 
 
+#: ICU lowercases "I" to a dotless i in a Turkish locale; Python does not.
+TURKISH = {"LANG": "tr_TR.UTF-8", "LC_ALL": "tr_TR.UTF-8"}
+
+
 @pytest.fixture(scope="module")
 def served(pipelines, posts, tmp_path_factory):
-    """Each artifact's outputs on the documents, from a fresh process."""
+    """Each artifact's outputs on the documents, from a fresh process on a
+    host whose locale is Turkish."""
     folder = tmp_path_factory.mktemp("export")
     # More documents of one length than the artifact reads at once, in
     # more branches than one (an empty batch leaves them all empty).
@@ -58,6 +64,7 @@ def served(pipelines, posts, tmp_path_factory):
         capture_output=True,
         text=True,
         timeout=600,
+        env={**os.environ, **TURKISH},
     )
     assert done.returncode == 0, done.stderr[-3000:]
     imported = json.loads(done.stdout.strip().splitlines()[-1])
@@ -150,6 +157,57 @@ def test_lowercasing_matches_python_but_for_unicode_14_capitals():
     lowered = [s.decode() for s in _lowercase(tf.constant(docs)).numpy()]
     assert lowered[:-1] == [doc.lower() for doc in EDGE_DOCS]
     assert UNICODE_14_CAPITAL.lower() != UNICODE_14_CAPITAL == lowered[-1]
+
+
+@pytest.mark.parametrize("locale", ["tr_TR.UTF-8", "lt_LT.UTF-8"])
+def test_lowercasing_does_not_follow_the_hosts_locale(locale):
+    # ICU reads the locale from the environment, installed or not.
+    docs = [*EDGE_DOCS, "DIŞ İÇİN", "Ì Í Ĩ Į́ J́ I\u0301 I\u0307"]
+    code = (
+        "import json, sys, tensorflow as tf; from skglove._export import _lowercase; "
+        "docs = json.loads(sys.argv[1]); "
+        "print(json.dumps([s.decode() for s in _lowercase(tf.constant(docs)).numpy()]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(docs)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "LANG": locale, "LC_ALL": locale},
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads(done.stdout.splitlines()[-1]) == [doc.lower() for doc in docs]
+
+
+def test_words_that_utf8_cannot_hold_are_warned_of(tiny_glove, posts, tmp_path):
+    # Text read with errors="surrogateescape": b"caf\xe9" became "caf\udce9".
+    docs, labels = posts
+    docs = np.where(labels == "cars", np.char.add(docs, " caf\udce9"), docs)
+    pipe = tiny_pipeline(tiny_glove, epochs=1).fit(docs, labels)
+    with pytest.warns(UserWarning, match=r"1 word\(s\) .* 'caf\\udce9', hold lone"):
+        export(pipe, tmp_path / "model")
+    assert (tmp_path / "model" / "saved_model.pb").is_file()
+
+
+def test_a_failed_export_leaves_no_folder_it_made(
+    fitted_pipeline, tmp_path, monkeypatch
+):
+    (tmp_path / "mine").mkdir()
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(tf.saved_model, "save", fail)
+        with pytest.raises(RuntimeError, match="disk full"):
+            export(fitted_pipeline, tmp_path / "mine" / "new" / "deeper" / "model")
+    assert [p.name for p in tmp_path.rglob("*")] == ["mine"]
+    (tmp_path / "link").symlink_to(tmp_path / "nowhere")
+    with pytest.raises(ValueError, match="link' exists"):
+        export(fitted_pipeline, tmp_path / "link")
+    # A name as long as a name may be: the staging folder's is short.
+    longest = tmp_path / ("m" * os.pathconf(tmp_path, "PC_NAME_MAX"))
+    assert export(fitted_pipeline, longest) == longest
 
 
 def test_what_cannot_be_exported_is_refused_by_name(fitted_pipeline, tmp_path):

@@ -3,6 +3,7 @@ rows, and the tokenization that gives them in tokenizer.json, checked with
 onnxruntime against the pipeline."""
 
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -63,7 +64,12 @@ def test_onnxruntime_answers_as_the_pipeline_from_the_documented_rows(
     assert probabilities.shape == (0, pipe.predict_proba(["x"]).shape[1])
 
 
-def test_onnx_is_float32_and_leaves_nothing_when_refused(fitted_pipeline, tmp_path):
+def test_onnx_is_float32_and_leaves_nothing_when_refused(
+    fitted_pipeline, tmp_path, monkeypatch
+):
     with pytest.raises(ValueError, match="precision='int8' is for format='tf_saved"):
         export(fitted_pipeline, tmp_path / "a", format="onnx", precision="int8")
+    monkeypatch.setitem(sys.modules, "tf2onnx", None)  # not installed
+    with pytest.raises(ImportError, match=r"pip install 'skglove\[onnx\]'"):
+        export(fitted_pipeline, tmp_path / "b" / "c", format="onnx")
     assert not list(tmp_path.iterdir())
