@@ -50,10 +50,15 @@ class FittedState:
         """Every fitted attribute, by name."""
         return {n: v for n, v in vars(self).items() if n.endswith("_") and n[0] != "_"}
 
+    def _set_fitted_values(self, values: dict) -> None:
+        """Make ``values`` the fitted attributes, and drop every other."""
+        for name in self._fitted_values().keys() - values.keys():
+            delattr(self, name)
+        vars(self).update(values)
+
     def _forget_fit(self) -> None:
         """Drop every fitted value: the classifier is as before its first fit."""
-        for name in self._fitted_values():
-            delattr(self, name)
+        self._set_fitted_values({})
         vars(self).pop("_id_source", None)
 
     @classmethod

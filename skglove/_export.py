@@ -333,7 +333,12 @@ def _lowercase(text):
     for capital in _LOCALE_CAPITALS:
         text = tf.strings.regex_replace(text, capital, capital.lower())
     pieces = tf.strings.split(text, sep="\x00")
-    lowered = tf.strings.lower(pieces.flat_values, encoding="utf-8")
+    lowered = pieces.flat_values
+    # Only pieces beyond ASCII are left to ICU, which is slower.
+    wide = tf.where(~tf.strings.regex_full_match(lowered, "[\\x01-\\x7f]*"))
+    lowered = tf.tensor_scatter_nd_update(
+        lowered, wide, tf.strings.lower(tf.gather_nd(lowered, wide), encoding="utf-8")
+    )
     # The separator goes in as a tensor: an op attribute would end at the NUL.
     last = tf.gather(pieces.row_limits() - 1, pieces.value_rowids())
     is_last = tf.range(tf.size(last, out_type=last.dtype)) == last
@@ -351,9 +356,12 @@ class _ServingModule(tf.Module):
         words, rows, default = word_rows(vectorizer, classifier)
         keys = [w.encode("utf-8", "surrogatepass") for w in words]
         _warn_unreadable_words(words, bool(vectorizer.lowercase))
-        keys = tf.constant(keys, dtype=tf.string)
+        # The empty token between two spaces is dropped with the words that
+        # are, in one mask.
+        keys = tf.constant([*keys, b""], dtype=tf.string)
+        rows = tf.constant([*rows, _DROPPED], dtype=tf.int32)
         self.table = tf.lookup.StaticHashTable(
-            tf.lookup.KeyValueTensorInitializer(keys, tf.constant(rows)),
+            tf.lookup.KeyValueTensorInitializer(keys, rows),
             default_value=tf.constant(default, tf.int32),
         )
         model = quantized_network(classifier.model_, precision)
@@ -421,9 +429,14 @@ class _ServingModule(tf.Module):
         if self._filters is not None:
             text = tf.strings.regex_replace(text, self._filters, " ")
         tokens = tf.strings.split(text, sep=" ")
-        tokens = tf.ragged.boolean_mask(tokens, tf.strings.length(tokens) > 0)
-        rows = tf.ragged.map_flat_values(self.table.lookup, tokens)
-        rows = tf.ragged.boolean_mask(rows, rows != _DROPPED)
+        rows = self.table.lookup(tokens.flat_values)
+        kept = rows != _DROPPED
+        # As tf.ragged.boolean_mask, on the flat values: many times faster.
+        rows = tf.RaggedTensor.from_value_rowids(
+            tf.boolean_mask(rows, kept),
+            tf.boolean_mask(tokens.value_rowids(), kept),
+            nrows=tokens.nrows(),
+        )
         rows = (
             rows[:, -self._max_len :]
             if self._pre_truncating

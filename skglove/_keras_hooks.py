@@ -55,8 +55,7 @@ class KerasHooks:
             if network is None or vars(self).get("model_") is not network:
                 self._forget_fit()  # half a new network is no model
             elif not continuing:  # refused before it built one
-                self._forget_fit()
-                vars(self).update(before)
+                self._set_fitted_values(before)
             raise
         # n_classes_, not classes_: a warm start leaves classes_ None until
         # fit puts it back.

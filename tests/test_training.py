@@ -404,10 +404,12 @@ def test_a_refit_refused_before_it_builds_a_network_keeps_the_fit_before(
     pipe = _copy(cosine_fit[0])
     clf = pipe[-1]
     before = {name: getattr(clf, name) for name in _fitted_names(clf)}
+    source = clf._id_source  # the id space predict checks X against
     proba = pipe.predict_proba(few_posts[0])
     with pytest.raises(ValueError, match="single class"):
         pipe.fit(few_posts[0], ["spam"] * N_ROWS)
     assert _fitted_names(clf) == sorted(before)
+    assert clf._id_source is source
     for name, value in before.items():
         assert getattr(clf, name) is value, name
     np.testing.assert_array_equal(pipe.predict_proba(few_posts[0]), proba)
