@@ -482,7 +482,8 @@ class GloveCNNClassifier(TrainingChecks, KerasHooks, FittedState, KerasClassifie
             Class labels, or a multi-label indicator matrix with the same
             columns at every call.
         classes : array-like of shape (n_classes,), default=None
-            Every class, on the first call; the labels of ``y`` otherwise.
+            Every class, on the first call; later, None or the same
+            classes (a ``ValueError`` otherwise).
             For a multi-label ``y``, None or its column numbers.
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the samples in the loss.
@@ -505,6 +506,8 @@ class GloveCNNClassifier(TrainingChecks, KerasHooks, FittedState, KerasClassifie
             source, y = self._check_training_input(X, y, kwargs, continuing)
             if is_indicator(y):
                 classes = self._check_label_columns(classes, y)
+            elif continuing and classes is not None:
+                self._check_same_classes(classes)
             self._train(
                 super().partial_fit,
                 X,

@@ -9,6 +9,10 @@ from ._multilabel import check_saved_state
 from ._table import IdTable
 from ._training import seed_source
 
+#: What a fit sets besides the fitted attributes: the id space of its ``X``,
+#: and scikeras' and skglove's seeds.
+_FIT_STATE = frozenset({"_id_source", "_seeds", "_random_state", "_new_network_seeds"})
+
 
 class FittedState:
     """``_fitted_state``, ``_restore`` and what a fit that raises leaves, a
@@ -47,8 +51,13 @@ class FittedState:
         }
 
     def _fitted_values(self) -> dict:
-        """Every fitted attribute, by name."""
-        return {n: v for n, v in vars(self).items() if n.endswith("_") and n[0] != "_"}
+        """Every fitted attribute, and the private state a fit sets beside
+        them (the seeds it draws from), by name."""
+        return {
+            n: v
+            for n, v in vars(self).items()
+            if (n.endswith("_") and n[0] != "_") or n in _FIT_STATE
+        }
 
     def _set_fitted_values(self, values: dict) -> None:
         """Make ``values`` the fitted attributes, and drop every other."""
@@ -59,7 +68,6 @@ class FittedState:
     def _forget_fit(self) -> None:
         """Drop every fitted value: the classifier is as before its first fit."""
         self._set_fitted_values({})
-        vars(self).pop("_id_source", None)
 
     @classmethod
     def _restore(

@@ -126,6 +126,16 @@ class TrainingChecks:
             )
         return None
 
+    def _check_same_classes(self, classes) -> None:
+        """A later ``partial_fit``'s ``classes``: those of the first call, as
+        scikit-learn's ``partial_fit`` asks (scikeras would take them as the
+        new ``classes_`` of the same network)."""
+        if not np.array_equal(np.unique(np.asarray(classes)), self.classes_):
+            raise ValueError(
+                f"classes={list(classes)!r} is not the same as on the first "
+                f"call to partial_fit, {self.classes_.tolist()!r}"
+            )
+
     def _check_same_glove_as_fit(self) -> None:
         if self.glove is not None:
             check_same_glove(

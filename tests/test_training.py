@@ -401,7 +401,7 @@ def test_a_fit_that_raises_leaves_the_classifier_unfitted(
 def test_a_refit_refused_before_it_builds_a_network_keeps_the_fit_before(
     cosine_fit, few_posts
 ):
-    pipe = _copy(cosine_fit[0])
+    pipe, untouched = _copy(cosine_fit[0]), _copy(cosine_fit[0])
     clf = pipe[-1]
     before = {name: getattr(clf, name) for name in _fitted_names(clf)}
     source = clf._id_source  # the id space predict checks X against
@@ -413,6 +413,26 @@ def test_a_refit_refused_before_it_builds_a_network_keeps_the_fit_before(
     for name, value in before.items():
         assert getattr(clf, name) is value, name
     np.testing.assert_array_equal(pipe.predict_proba(few_posts[0]), proba)
+    # And its seeds: training goes on as from the fit before.
+    for model in (pipe, untouched):
+        model.set_params(glovecnnclassifier__warm_start=True).fit(*few_posts)
+    np.testing.assert_array_equal(
+        pipe.predict_proba(few_posts[0]), untouched.predict_proba(few_posts[0])
+    )
+
+
+def test_a_later_partial_fit_takes_only_the_first_calls_classes(cosine_fit, few_posts):
+    pipe = _copy(cosine_fit[0])
+    clf, X = pipe[-1], pipe[0].transform(few_posts[0])
+    classes = clf.classes_
+    for other in (["a", "b", "c"], [*classes, "zzz"]):
+        with pytest.raises(
+            ValueError, match=r"classes=\[.*\] is not the same as on the first"
+        ):
+            clf.partial_fit(X, few_posts[1], classes=other)
+        assert clf.classes_ is classes
+    clf.partial_fit(X, few_posts[1], classes=classes[::-1].tolist())
+    assert clf.predict_proba(X).shape == (N_ROWS, len(classes))
 
 
 @pytest.mark.parametrize("fails_in", ["keras.Model.fit", "fitted_thresholds"])
